@@ -1,0 +1,110 @@
+import { parseArgs } from 'node:util'
+
+/** Settings the CLI runs with, after flags and environment are merged. */
+export interface CliConfig {
+  host: string
+  port: number
+  dataDir: string
+  maxPayloadBytes: number
+  heartbeatMs: number
+  roomIdleMs: number
+}
+
+export type CliCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'serve'; config: CliConfig }
+
+/** A bad flag or environment value; the CLI prints the message and exits 2. */
+export class CliError extends Error {
+  override name = 'CliError'
+}
+
+interface Setting {
+  flag: string
+  env: string
+  help: string
+  default: string
+}
+
+/** Each setting once: flag, environment variable, default, help text. */
+export const SETTINGS = {
+  host: { flag: 'host', env: 'COLLAB_RELAY_HOST', default: '127.0.0.1', help: 'interface to listen on' },
+  port: { flag: 'port', env: 'COLLAB_RELAY_PORT', default: '1234', help: 'port to listen on; 0 picks a free one' },
+  dataDir: { flag: 'data', env: 'COLLAB_RELAY_DATA', default: './data', help: 'directory for the embedded storage' },
+  maxPayloadBytes: {
+    flag: 'max-payload-bytes',
+    env: 'COLLAB_RELAY_MAX_PAYLOAD_BYTES',
+    default: String(16 * 1024 * 1024),
+    help: 'largest WebSocket frame accepted; larger ones close with 1009',
+  },
+  heartbeatMs: { flag: 'heartbeat-ms', env: 'COLLAB_RELAY_HEARTBEAT_MS', default: '30000', help: 'ping interval; silent peers are dropped' },
+  roomIdleMs: {
+    flag: 'room-idle-ms',
+    env: 'COLLAB_RELAY_ROOM_IDLE_MS',
+    default: '10000',
+    help: 'how long an empty room stays loaded',
+  },
+} as const satisfies Record<keyof CliConfig, Setting>
+
+/** The `--help` text, built from `SETTINGS` so it cannot drift. */
+export function helpText(): string {
+  const rows = Object.values(SETTINGS).map(
+    (s) => `  --${s.flag} <value>`.padEnd(30) + `${s.help} (default ${s.default}; env ${s.env})`,
+  )
+  return [
+    'Usage: collab-relay [options]',
+    '',
+    'Starts the collaborative editing relay (y-websocket protocol) over HTTP and WebSockets.',
+    '',
+    'Options:',
+    ...rows,
+    '  --help'.padEnd(30) + 'print this help and exit',
+    '  --version'.padEnd(30) + 'print the version and exit',
+    '',
+  ].join('\n')
+}
+
+/** Parse argv (without node and script) and the environment. Throws `CliError`. */
+export function parseCli(argv: readonly string[], env: Record<string, string | undefined>): CliCommand {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' }, version: { type: 'boolean' } }
+  for (const s of Object.values(SETTINGS)) options[s.flag] = { type: 'string' }
+  let values: Record<string, string | boolean | undefined>
+  try {
+    ;({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }))
+  } catch (error) {
+    throw new CliError((error as Error).message)
+  }
+  if (values.help) return { kind: 'help' }
+  if (values.version) return { kind: 'version' }
+
+  const raw = (key: keyof CliConfig): { value: string; from: string } => {
+    const s = SETTINGS[key]
+    const flag = values[s.flag]
+    if (typeof flag === 'string') return { value: flag, from: `--${s.flag}` }
+    const fromEnv = env[s.env]
+    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, from: s.env }
+    return { value: s.default, from: 'default' }
+  }
+  const integer = (key: keyof CliConfig, min: number, max: number): number => {
+    const { value, from } = raw(key)
+    const n = Number(value)
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
+      throw new CliError(`${from}: expected a whole number from ${min} to ${max}, got "${value}"`)
+    }
+    return n
+  }
+  const host = raw('host')
+  if (host.value.trim() === '') throw new CliError(`${host.from}: the host must not be empty`)
+  const dataDir = raw('dataDir')
+  if (dataDir.value.trim() === '') throw new CliError(`${dataDir.from}: the data directory must not be empty`)
+
+  return {
+    kind: 'serve',
+    config: {
+      host: host.value,
+      port: integer('port', 0, 65535),
+      dataDir: dataDir.value,
+      maxPayloadBytes: integer('maxPayloadBytes', 1024, 1024 * 1024 * 1024),
+      heartbeatMs: integer('heartbeatMs', 100, 3_600_000),
+      roomIdleMs: integer('roomIdleMs', 0, 86_400_000),
+    },
+  }
+}

@@ -1,0 +1,66 @@
+import { Hono } from 'hono'
+import { upgradeWebSocket } from '@hono/node-server'
+import type { WebSocket } from 'ws'
+import { roomNameFromPath } from '../../shared/room-name.ts'
+import type { Relay } from '../relay/relay.ts'
+import { attachSocket } from './ws-socket.ts'
+import { VERSION } from '../version.ts'
+
+/** Options for `createRelayApp`. */
+export interface RelayAppOptions {
+  /** Ping every connection this often (ms); one that has not answered the previous ping is dropped. Default 30 000. */
+  heartbeatMs?: number
+}
+
+/**
+ * The relay's HTTP face as a Hono app: WebSocket upgrades on any path (the
+ * path names the document) and `GET /healthz`. Mount it anywhere; the
+ * document name is the path below the mount point.
+ *
+ * It must be served by `@hono/node-server` with a `ws` WebSocketServer
+ * (`createWebSocketServer`), as `serveRelay` does.
+ *
+ * @example
+ * const app = new Hono()
+ * app.route('/collab', createRelayApp(relay))   // ws://host/collab/<document>
+ * serve({ fetch: app.fetch, port: 8080, websocket: { server: createWebSocketServer() } })
+ */
+export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hono {
+  const heartbeatMs = options.heartbeatMs ?? 30_000
+  if (!(heartbeatMs > 0)) throw new RangeError(`createRelayApp: heartbeatMs must be > 0, got ${heartbeatMs}`)
+  const startedAt = Date.now()
+  const app = new Hono()
+
+  // Upgrades first, so that even a document called "healthz" can be edited.
+  app.use('*', async (c, next) => {
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return next()
+    const mountedAt = c.req.routePath.replace(/\/?\*$/, '')
+    const rawPath = new URL(c.req.url).pathname.slice(mountedAt.length)
+    const parsed = roomNameFromPath(rawPath)
+    if (!parsed.ok) return c.text(`invalid document name (${parsed.problem})\n`, 400)
+    const name = parsed.name
+    const upgrade = upgradeWebSocket(() => ({
+      onOpen(_event, ws) {
+        // Frames are read from the `ws` socket directly rather than through
+        // Hono's onMessage, which wraps every frame in a MessageEvent: this is
+        // the relay's hot path. No frame can arrive before onOpen runs.
+        attachSocket(ws.raw as WebSocket, relay, name, heartbeatMs)
+      },
+    }))
+    return upgrade(c, next)
+  })
+
+  app.get('/healthz', (c) => {
+    const stats = relay.stats()
+    return c.json({
+      status: stats.roomsFailingWrites > 0 ? 'degraded' : 'ok',
+      rooms: stats.rooms,
+      connections: stats.connections,
+      roomsFailingWrites: stats.roomsFailingWrites,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      version: VERSION,
+    })
+  })
+
+  return app
+}

@@ -1,0 +1,98 @@
+import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
+import { createAdaptorServer } from '@hono/node-server'
+import { WebSocketServer } from 'ws'
+import type { Hono } from 'hono'
+import type { Relay } from '../relay/relay.ts'
+import { createRelayApp, type RelayAppOptions } from './relay-app.ts'
+
+/** Largest frame accepted by default: 16 MiB. Bigger frames close with 1009. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
+
+/** Options for `createWebSocketServer`. */
+export interface WebSocketServerOptions {
+  /** Largest frame accepted, in bytes; larger ones close the connection with 1009. Default 16 MiB. */
+  maxPayloadBytes?: number
+}
+
+/**
+ * The `ws` server that `@hono/node-server` hands upgrades to. It has no HTTP
+ * server of its own (`noServer`); compression is off because Yjs updates are
+ * small and already compact, and permessage-deflate costs memory per socket.
+ */
+export function createWebSocketServer(options: WebSocketServerOptions = {}): WebSocketServer {
+  const maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
+  if (!Number.isInteger(maxPayload) || maxPayload <= 0) {
+    throw new RangeError(`maxPayloadBytes must be a positive integer, got ${maxPayload}`)
+  }
+  return new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false, clientTracking: true })
+}
+
+/** Options for `serveRelay`. */
+export interface ServeOptions extends RelayAppOptions, WebSocketServerOptions {
+  /** Interface to listen on. Default 127.0.0.1. */
+  host?: string
+  /** Port; 0 picks a free one. Default 1234. */
+  port?: number
+  /** Serve this app instead of the bare relay app (it must include the relay's routes). */
+  app?: Hono
+}
+
+/** A listening relay server. */
+export interface RelayServer {
+  /** `http://host:port` with the real port. */
+  url: string
+  host: string
+  port: number
+  /** Stop accepting, close every socket with 1001, commit pending writes, close storage. */
+  close(): Promise<void>
+}
+
+/** How long shutdown waits for clients to answer the close handshake. */
+const CLOSE_HANDSHAKE_WAIT_MS = 2_000
+
+/**
+ * Serve a relay over HTTP and WebSockets with `@hono/node-server`.
+ *
+ * @example
+ * const server = await serveRelay(createRelay(), { port: 0 })
+ * // ws clients connect to `${server.url.replace('http', 'ws')}/my-document`
+ * await server.close()
+ */
+export async function serveRelay(relay: Relay, options: ServeOptions = {}): Promise<RelayServer> {
+  const host = options.host ?? '127.0.0.1'
+  const wss = createWebSocketServer(options)
+  const app = options.app ?? createRelayApp(relay, options)
+  const server = createAdaptorServer({ fetch: app.fetch, websocket: { server: wss } }) as Server
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 1234, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const { port } = server.address() as AddressInfo
+  const shownHost = host.includes(':') ? `[${host}]` : host
+
+  let closed: Promise<void> | null = null
+  return {
+    url: `http://${shownHost}:${port}`,
+    host,
+    port,
+    close() {
+      closed ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+        server.closeIdleConnections()
+        await relay.close()
+        // Clients that have not finished the close handshake by now are cut.
+        const deadline = Date.now() + CLOSE_HANDSHAKE_WAIT_MS
+        while (wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+        for (const client of wss.clients) client.terminate()
+        server.closeAllConnections()
+        await stopped
+      })()
+      return closed
+    },
+  }
+}

@@ -1,0 +1,59 @@
+import type { RawData, WebSocket } from 'ws'
+import type { Relay } from '../relay/relay.ts'
+import type { RelaySocket } from '../relay/relay-socket.ts'
+
+/**
+ * Map a `ws` WebSocket onto the relay core: frames in, frames out, close and
+ * heartbeat. This file and `relay-app.ts` are all that know about `ws`.
+ */
+export function attachSocket(ws: WebSocket, relay: Relay, roomName: string, heartbeatMs: number): void {
+  const socket: RelaySocket = {
+    send: (frame) => ws.send(frame),
+    close: (code, reason) => ws.close(code, reason),
+    get bufferedAmount() {
+      return ws.bufferedAmount
+    },
+    get isOpen() {
+      return ws.readyState === ws.OPEN
+    },
+  }
+  const connection = relay.connect(socket, roomName)
+
+  let alive = true
+  const heartbeat = setInterval(() => {
+    if (!alive) {
+      // No pong (and no frame) since the last ping: the peer is gone.
+      ws.terminate()
+      return
+    }
+    alive = false
+    ws.ping()
+  }, heartbeatMs)
+
+  ws.on('pong', () => {
+    alive = true
+  })
+  ws.on('message', (data, isBinary) => {
+    alive = true
+    connection.receive(ownedBytes(data), isBinary)
+  })
+  ws.on('close', () => {
+    clearInterval(heartbeat)
+    connection.closed()
+  })
+  // `ws` closes the socket itself after an error (bad frame, 1009 for an
+  // oversized one); without a listener the error would crash the process.
+  ws.on('error', () => {})
+}
+
+/**
+ * A copy of the frame in its own ArrayBuffer. `ws` hands out views into a
+ * shared receive buffer, and lib0's decoders check lengths against the
+ * underlying ArrayBuffer, not the view: decoding a view would let a lying
+ * length read a neighbour's bytes instead of failing.
+ */
+function ownedBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data))
+  if (data instanceof ArrayBuffer) return new Uint8Array(data.slice(0))
+  return new Uint8Array(data)
+}

@@ -1,0 +1,18 @@
+/**
+ * The relay as a library. `server/main.ts` is the CLI; everything here is
+ * free of process-wide state, so several relays can share one process.
+ */
+export { createRelay, type Relay, type RelayOptions, type RelayStats, type ConnectionHandle } from './relay/relay.ts'
+export type { RelaySocket, RelayLogger } from './relay/relay-socket.ts'
+export { createRelayApp, type RelayAppOptions } from './http/relay-app.ts'
+export {
+  serveRelay,
+  createWebSocketServer,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  type ServeOptions,
+  type RelayServer,
+  type WebSocketServerOptions,
+} from './http/serve.ts'
+export { createMemoryStorage } from './storage/memory.ts'
+export type { DocumentStorage, StoredDocument } from './storage/types.ts'
+export { CloseCode } from '../shared/close-codes.ts'

@@ -1,0 +1,77 @@
+import { CloseCode, type CloseCodeEntry } from '../../shared/close-codes.ts'
+import type { RelaySocket } from './relay-socket.ts'
+
+/** Limits a connection enforces on itself. */
+export interface ConnectionLimits {
+  /** Send-buffer size above which the connection is on notice. */
+  sendBufferHighWaterBytes: number
+  /** How long the buffer may stay above the mark before the connection is closed (1013). */
+  slowConsumerGraceMs: number
+  /** Frames accepted while the room is still loading; more closes the connection (1013). */
+  maxQueuedFramesWhileLoading: number
+}
+
+/**
+ * One client connection: its socket, the awareness client IDs it owns, and
+ * the slow-consumer watch. The room does the protocol; this class only
+ * guards the socket.
+ */
+export class Connection {
+  /** Awareness client IDs this connection introduced (see `Presence`). */
+  readonly ownedClientIds = new Set<number>()
+  /** Frames that arrived before the room finished loading, replayed in order. */
+  queued: Uint8Array[] | null = []
+  private closedReason: CloseCodeEntry | 'remote' | null = null
+  private slowTimer: ReturnType<typeof setTimeout> | null = null
+
+  constructor(
+    readonly socket: RelaySocket,
+    readonly roomName: string,
+    private readonly limits: ConnectionLimits,
+  ) {}
+
+  /** Whether the connection is closed or closing; nothing is sent or handled then. */
+  get isClosed(): boolean {
+    return this.closedReason !== null || !this.socket.isOpen
+  }
+
+  /**
+   * Send a frame. Updates are never dropped on an open connection: when the
+   * peer cannot keep up, it is closed instead, and it resyncs on reconnect.
+   */
+  send(frame: Uint8Array): void {
+    if (this.isClosed) return
+    this.socket.send(frame)
+    const buffered = this.socket.bufferedAmount
+    if (buffered <= this.limits.sendBufferHighWaterBytes) return
+    // Far over the mark: memory is at stake, do not wait out the grace period.
+    if (buffered > this.limits.sendBufferHighWaterBytes * 4) {
+      this.close(CloseCode.SLOW_CONSUMER)
+      return
+    }
+    this.slowTimer ??= setTimeout(() => {
+      this.slowTimer = null
+      if (this.socket.bufferedAmount > this.limits.sendBufferHighWaterBytes) this.close(CloseCode.SLOW_CONSUMER)
+    }, this.limits.slowConsumerGraceMs)
+  }
+
+  /** Close with a documented code. Idempotent. */
+  close(entry: CloseCodeEntry): void {
+    if (this.closedReason !== null) return
+    this.closedReason = entry
+    this.clearTimers()
+    if (this.socket.isOpen) this.socket.close(entry.code, entry.reason)
+  }
+
+  /** The transport reports the socket closed (by either side). */
+  markClosed(): void {
+    this.closedReason ??= 'remote'
+    this.queued = null
+    this.clearTimers()
+  }
+
+  private clearTimers(): void {
+    if (this.slowTimer) clearTimeout(this.slowTimer)
+    this.slowTimer = null
+  }
+}

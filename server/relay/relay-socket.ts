@@ -1,0 +1,29 @@
+/**
+ * The whole of what the relay core needs from a transport. The Hono/`ws`
+ * adapter (`server/node/`) maps a real WebSocket onto it; tests may map
+ * anything else. Nothing in `server/relay/` imports a WebSocket library.
+ */
+export interface RelaySocket {
+  /** Queue one binary frame. Never throws for a closed socket; the core checks `isOpen` first. */
+  send(frame: Uint8Array): void
+  /** Start the closing handshake with a code from `shared/close-codes.ts`. */
+  close(code: number, reason: string): void
+  /** Bytes queued for sending but not yet written to the network. */
+  readonly bufferedAmount: number
+  /** Whether frames can still be sent. */
+  readonly isOpen: boolean
+}
+
+/** Where the core reports what it does not handle itself. */
+export interface RelayLogger {
+  info(message: string): void
+  warn(message: string): void
+  error(message: string, error?: unknown): void
+}
+
+/** A logger for library use: warnings and errors to the console, nothing else. */
+export const consoleLogger: RelayLogger = {
+  info() {},
+  warn: (message) => console.warn(message),
+  error: (message, error) => console.error(message, error ?? ''),
+}

@@ -1,0 +1,218 @@
+import { CloseCode } from '../../shared/close-codes.ts'
+import { createMemoryStorage } from '../storage/memory.ts'
+import type { DocumentStorage } from '../storage/types.ts'
+import { Connection } from './connection.ts'
+import { consoleLogger, type RelayLogger, type RelaySocket } from './relay-socket.ts'
+import { Room, type RoomContext } from './room.ts'
+
+/** Options for `createRelay`. Every field is optional. */
+export interface RelayOptions {
+  /** Where documents live. Default: in memory (nothing survives the process). */
+  storage?: DocumentStorage
+  /** Where warnings and errors go. Default: the console. */
+  logger?: RelayLogger
+  /** How long a room with no connections stays loaded, in ms. Default 10 000. */
+  roomIdleMs?: number
+  /** Send-buffer size (bytes) above which a connection is on notice. Default 8 MiB. */
+  sendBufferHighWaterBytes?: number
+  /** How long the send buffer may stay above the mark before closing with 1013, in ms. Default 10 000. */
+  slowConsumerGraceMs?: number
+  /** Compact a document's stored log once it holds this many updates. Default 1000. */
+  compactAfterUpdates?: number
+  /** ...or this many bytes. Default 4 MiB. */
+  compactAfterBytes?: number
+  /** First delay before retrying a failed storage write, in ms (doubling to 30 s). Default 250. */
+  writeRetryMs?: number
+}
+
+/** Counts for `/healthz` and tests. */
+export interface RelayStats {
+  rooms: number
+  connections: number
+  /** Rooms whose last storage write failed (they retry). */
+  roomsFailingWrites: number
+}
+
+/** The transport's handle on one connection. */
+export interface ConnectionHandle {
+  /** A frame arrived. `binary` is false for text frames (closed with 1003). */
+  receive(frame: Uint8Array, binary: boolean): void
+  /** The socket closed. */
+  closed(): void
+}
+
+/** A relay: rooms of connections over some transport. Create with `createRelay`. */
+export interface Relay {
+  /**
+   * Attach a connected socket to the room `roomName` (already validated).
+   * Frames that arrive while the room loads are queued and replayed.
+   */
+  connect(socket: RelaySocket, roomName: string): ConnectionHandle
+  stats(): RelayStats
+  /** Names of the rooms loaded now. */
+  roomNames(): string[]
+  /** Resolves once the named room (if loaded) has committed everything it received. */
+  flushRoom(name: string): Promise<void>
+  /** Close every connection with 1001, commit pending writes, unload rooms, close storage. */
+  close(): Promise<void>
+  readonly storage: DocumentStorage
+}
+
+const positive = (name: string, value: number | undefined, fallback: number): number => {
+  if (value === undefined) return fallback
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`createRelay: ${name} must be a number >= 0, got ${value}`)
+  return value
+}
+
+/**
+ * Create a relay. It holds no transport: hand it sockets with `connect`, or
+ * mount it with `createRelayApp` and serve it with `serveRelay`.
+ *
+ * @example
+ * import { createRelay, serveRelay } from 'collab-relay'
+ * const relay = createRelay({ roomIdleMs: 5_000 })
+ * const server = await serveRelay(relay, { port: 1234 })
+ * console.log(server.url)
+ */
+export function createRelay(options: RelayOptions = {}): Relay {
+  const storage = options.storage ?? createMemoryStorage()
+  const logger = options.logger ?? consoleLogger
+  const limits = {
+    sendBufferHighWaterBytes: positive('sendBufferHighWaterBytes', options.sendBufferHighWaterBytes, 8 * 1024 * 1024),
+    slowConsumerGraceMs: positive('slowConsumerGraceMs', options.slowConsumerGraceMs, 10_000),
+    maxQueuedFramesWhileLoading: 10_000,
+  }
+  // A room is either loading (its promise) or loaded; unloading rooms are
+  // kept apart so a join during an unload waits for it, then reloads.
+  const rooms = new Map<string, Promise<Room>>()
+  const loaded = new Map<string, Room>()
+  const unloading = new Map<string, Promise<void>>()
+  const connections = new Set<Connection>()
+  let closing = false
+
+  const context: RoomContext = {
+    storage,
+    logger,
+    roomIdleMs: positive('roomIdleMs', options.roomIdleMs, 10_000),
+    compactAfterUpdates: positive('compactAfterUpdates', options.compactAfterUpdates, 1000),
+    compactAfterBytes: positive('compactAfterBytes', options.compactAfterBytes, 4 * 1024 * 1024),
+    writeRetryMs: positive('writeRetryMs', options.writeRetryMs, 250),
+    onIdle: (room) => void unload(room),
+  }
+
+  function acquire(name: string): Promise<Room> {
+    let entry = rooms.get(name)
+    if (!entry) {
+      const load = async (): Promise<Room> => {
+        await unloading.get(name)
+        const room = await Room.load(name, context)
+        loaded.set(name, room)
+        return room
+      }
+      entry = load()
+      rooms.set(name, entry)
+      // A failed load leaves nothing behind: the next join tries again.
+      const failed = entry
+      failed.catch(() => {
+        if (rooms.get(name) === failed) rooms.delete(name)
+      })
+    }
+    return entry
+  }
+
+  async function unload(room: Room): Promise<void> {
+    if (loaded.get(room.name) !== room || room.connections.size > 0) return
+    rooms.delete(room.name)
+    loaded.delete(room.name)
+    const done = room.flush().then(() => room.destroy())
+    unloading.set(room.name, done)
+    try {
+      await done
+    } finally {
+      if (unloading.get(room.name) === done) unloading.delete(room.name)
+    }
+  }
+
+  function connect(socket: RelaySocket, roomName: string): ConnectionHandle {
+    const connection = new Connection(socket, roomName, limits)
+    if (closing) {
+      connection.close(CloseCode.GOING_AWAY)
+      return { receive() {}, closed() {} }
+    }
+    connections.add(connection)
+    let room: Room | null = null
+
+    acquire(roomName).then(
+      (ready) => {
+        if (connection.isClosed) {
+          ready.scheduleIdleCheck()
+          return
+        }
+        room = ready
+        ready.join(connection)
+        const queued = connection.queued ?? []
+        connection.queued = null
+        for (const frame of queued) {
+          if (connection.isClosed) break
+          ready.handle(connection, frame)
+        }
+      },
+      (error: unknown) => {
+        logger.error(`room "${roomName}": load failed; refusing connections until it loads`, error)
+        connection.close(CloseCode.ROOM_UNAVAILABLE)
+      },
+    )
+
+    return {
+      receive(frame, binary) {
+        if (connection.isClosed) return
+        if (!binary) {
+          connection.close(CloseCode.UNSUPPORTED_DATA)
+          return
+        }
+        if (room) {
+          room.handle(connection, frame)
+        } else if (connection.queued && connection.queued.length < limits.maxQueuedFramesWhileLoading) {
+          connection.queued.push(frame)
+        } else {
+          connection.close(CloseCode.SLOW_CONSUMER)
+        }
+      },
+      closed() {
+        connection.markClosed()
+        connections.delete(connection)
+        room?.leave(connection)
+      },
+    }
+  }
+
+  return {
+    storage,
+    connect,
+    stats() {
+      let failing = 0
+      for (const room of loaded.values()) if (room.writeError) failing++
+      return { rooms: loaded.size, connections: connections.size, roomsFailingWrites: failing }
+    },
+    roomNames: () => [...loaded.keys()],
+    async flushRoom(name) {
+      await loaded.get(name)?.flush()
+    },
+    async close() {
+      if (closing) return
+      closing = true
+      for (const connection of connections) connection.close(CloseCode.GOING_AWAY)
+      // Let joins in flight settle so their rooms are in `loaded` below.
+      await Promise.allSettled([...rooms.values()])
+      for (const room of loaded.values()) {
+        for (const connection of room.connections) room.leave(connection)
+        await room.flush()
+        room.destroy()
+      }
+      await Promise.allSettled([...unloading.values()])
+      rooms.clear()
+      loaded.clear()
+      await storage.close()
+    },
+  }
+}
