@@ -47,10 +47,9 @@ export class ProtocolError extends Error {
 }
 
 /**
- * Decode one frame. The frame must own its bytes (not be a view into a larger
- * buffer): lib0 bounds-checks reads against the underlying ArrayBuffer, so a
- * declared length that overruns a pooled buffer would otherwise read a
- * neighbour's bytes instead of failing.
+ * Decode one frame. The frame may be a view into a larger buffer: lengths
+ * are checked against the view (here, and by lib0 >= 0.2.120 inside Yjs),
+ * never against the underlying ArrayBuffer.
  */
 export function decodeClientFrame(frame: Uint8Array): ClientMessage {
   if (frame.byteLength === 0) throw new ProtocolError('empty frame')

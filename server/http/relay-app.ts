@@ -37,7 +37,12 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
     const mountedAt = c.req.routePath.replace(/\/?\*$/, '')
     const rawPath = new URL(c.req.url).pathname.slice(mountedAt.length)
     const parsed = roomNameFromPath(rawPath)
-    if (!parsed.ok) return c.text(`invalid document name (${parsed.problem})\n`, 400)
+    if (!parsed.ok) {
+      // @hono/node-server answers a refused upgrade with an empty body but
+      // keeps our headers, so the reason travels in a header as well.
+      const reason = `invalid document name (${parsed.problem})`
+      return c.text(`${reason}\n`, 400, { 'x-collab-error': reason })
+    }
     const name = parsed.name
     const upgrade = upgradeWebSocket(() => ({
       onOpen(_event, ws) {

@@ -35,7 +35,7 @@ export function attachSocket(ws: WebSocket, relay: Relay, roomName: string, hear
   })
   ws.on('message', (data, isBinary) => {
     alive = true
-    connection.receive(ownedBytes(data), isBinary)
+    connection.receive(frameBytes(data), isBinary)
   })
   ws.on('close', () => {
     clearInterval(heartbeat)
@@ -47,13 +47,13 @@ export function attachSocket(ws: WebSocket, relay: Relay, roomName: string, hear
 }
 
 /**
- * A copy of the frame in its own ArrayBuffer. `ws` hands out views into a
- * shared receive buffer, and lib0's decoders check lengths against the
- * underlying ArrayBuffer, not the view: decoding a view would let a lying
- * length read a neighbour's bytes instead of failing.
+ * The frame as a Uint8Array, without copying. It is usually a view into
+ * `ws`'s receive buffer; that is safe to decode because lib0 (>= 0.2.120,
+ * pinned in package.json) bounds-checks every read against the view itself,
+ * so a lying length fails instead of reading a neighbour's bytes.
  */
-function ownedBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data))
-  if (data instanceof ArrayBuffer) return new Uint8Array(data.slice(0))
-  return new Uint8Array(data)
+function frameBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data)
+  if (data instanceof ArrayBuffer) return new Uint8Array(data)
+  return data
 }

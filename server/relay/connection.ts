@@ -22,6 +22,13 @@ export class Connection {
   /** Frames that arrived before the room finished loading, replayed in order. */
   queued: Uint8Array[] | null = []
   private closedReason: CloseCodeEntry | 'remote' | null = null
+  /**
+   * Run once when the connection closes, from either side. The relay uses it
+   * to take the connection out of its room at once: when the relay closes a
+   * slow reader, the close handshake waits behind the very buffer it could
+   * not drain, and the room must not wait with it.
+   */
+  onClosed: (() => void) | null = null
   private slowTimer: ReturnType<typeof setTimeout> | null = null
 
   constructor(
@@ -61,6 +68,7 @@ export class Connection {
     this.closedReason = entry
     this.clearTimers()
     if (this.socket.isOpen) this.socket.close(entry.code, entry.reason)
+    this.runOnClosed()
   }
 
   /** The transport reports the socket closed (by either side). */
@@ -68,6 +76,13 @@ export class Connection {
     this.closedReason ??= 'remote'
     this.queued = null
     this.clearTimers()
+    this.runOnClosed()
+  }
+
+  private runOnClosed(): void {
+    const callback = this.onClosed
+    this.onClosed = null
+    callback?.()
   }
 
   private clearTimers(): void {

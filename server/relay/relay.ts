@@ -141,6 +141,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
     }
     connections.add(connection)
     let room: Room | null = null
+    connection.onClosed = () => {
+      connections.delete(connection)
+      room?.leave(connection)
+    }
 
     acquire(roomName).then(
       (ready) => {
@@ -180,8 +184,6 @@ export function createRelay(options: RelayOptions = {}): Relay {
       },
       closed() {
         connection.markClosed()
-        connections.delete(connection)
-        room?.leave(connection)
       },
     }
   }

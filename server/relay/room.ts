@@ -5,6 +5,7 @@ import type { DocumentStorage } from '../storage/types.ts'
 import type { Connection } from './connection.ts'
 import { Presence } from './presence.ts'
 import type { RelayLogger } from './relay-socket.ts'
+import { isAcceptableUpdate, isEmptyUpdate } from './update-check.ts'
 
 /** What a room needs from the relay that owns it. */
 export interface RoomContext {
@@ -49,8 +50,12 @@ export class Room {
   private head: number
   private logUpdates: number
   private logBytes: number
+  /** Size of the compacted state at the head of the log (0 until this room compacts). */
+  private snapshotBytes = 0
   /** The last storage failure, until a write succeeds again. */
   writeError: Error | null = null
+  /** Stored updates skipped at load because Yjs could not apply them. */
+  skippedUpdates = 0
 
   private constructor(
     readonly name: string,
@@ -68,7 +73,16 @@ export class Room {
     const room = new Room(name, context, { head: stored.head, count: stored.updates.length, bytes: stored.bytes })
     // One transaction for the whole log: observers (none yet) and GC run once.
     Y.transact(room.doc, () => {
-      for (const update of stored.updates) Y.applyUpdate(room.doc, update)
+      for (const update of stored.updates) {
+        try {
+          Y.applyUpdate(room.doc, update)
+        } catch (error) {
+          // Replays what happened when it was committed (see `commit`): an
+          // update Yjs cannot apply is skipped, never the whole document.
+          room.skippedUpdates++
+          context.logger.warn(`room "${name}": skipped a stored update that Yjs cannot apply: ${String(error)}`)
+        }
+      }
     })
     return room
   }
@@ -129,7 +143,7 @@ export class Room {
       }
       case 'sync-step2':
       case 'update': {
-        if (!isDecodableUpdate(message.update)) {
+        if (!isAcceptableUpdate(message.update)) {
           connection.close(CloseCode.MALFORMED_MESSAGE)
           return
         }
@@ -223,20 +237,34 @@ export class Room {
       try {
         Y.applyUpdate(this.doc, write.update)
       } catch (error) {
-        // Validated before storing, so this is a Yjs fault, not client input.
-        this.context.logger.error(`room "${this.name}": applying a committed update failed`, error)
+        // An update that passed `isAcceptableUpdate` but still breaks Yjs
+        // against this document's content: keep it from the other clients
+        // and drop its sender. Loading skips it the same way.
+        this.context.logger.warn(`room "${this.name}": a client's update could not be applied: ${String(error)}`)
+        write.from.close(CloseCode.MALFORMED_MESSAGE)
+        continue
       }
       this.broadcast(write.frame, write.from)
     }
   }
 
+  /**
+   * Merge the log once enough has been appended since the last snapshot. The
+   * byte threshold counts only what came after the snapshot, and must also
+   * reach the snapshot's own size: otherwise a document larger than the
+   * threshold would be rewritten whole after every write.
+   */
   private async compactIfDue(): Promise<void> {
-    if (this.logUpdates < this.context.compactAfterUpdates && this.logBytes < this.context.compactAfterBytes) return
+    const tailBytes = this.logBytes - this.snapshotBytes
+    const dueByCount = this.logUpdates >= this.context.compactAfterUpdates
+    const dueByBytes = tailBytes >= this.context.compactAfterBytes && tailBytes >= this.snapshotBytes
+    if (!dueByCount && !dueByBytes) return
     const state = Y.encodeStateAsUpdate(this.doc)
     try {
       await this.context.storage.compact(this.name, state, this.head)
       this.logUpdates = 1
       this.logBytes = state.byteLength
+      this.snapshotBytes = state.byteLength
     } catch (error) {
       // The log is intact (compaction is one transaction); try again after the next write.
       this.context.logger.error(`room "${this.name}": compaction failed`, error)
@@ -248,19 +276,4 @@ export class Room {
       if (connection !== except) connection.send(frame)
     }
   }
-}
-
-/** Whether bytes decode as a Yjs (v1) update, without touching any document. */
-function isDecodableUpdate(update: Uint8Array): boolean {
-  try {
-    Y.decodeUpdate(update)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** An update with no structs and no deletions: `[0, 0]` in the v1 encoding. */
-function isEmptyUpdate(update: Uint8Array): boolean {
-  return update.byteLength === 2 && update[0] === 0 && update[1] === 0
 }

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// The whole test suite in one command: the type check (counted as one test),
+// then every vitest file. Ends with the line CI reads: `N passed, N failed`.
+import { spawnSync } from 'node:child_process'
+import { readFileSync, rmSync, mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const bin = (name) => join(root, 'node_modules', '.bin', name)
+const reportPath = join(root, 'test-results', 'vitest.json')
+let passed = 0
+let failed = 0
+
+console.log('typecheck: tsc --noEmit')
+const tsc = spawnSync(bin('tsc'), ['--noEmit', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' })
+if (tsc.status === 0) passed++
+else failed++
+
+rmSync(reportPath, { force: true })
+mkdirSync(dirname(reportPath), { recursive: true })
+const vitest = spawnSync(
+  bin('vitest'),
+  ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportPath}`, ...process.argv.slice(2)],
+  { cwd: root, stdio: 'inherit' },
+)
+try {
+  const report = JSON.parse(readFileSync(reportPath, 'utf8'))
+  passed += report.numPassedTests
+  failed += report.numFailedTests
+  // A file that fails to load has no tests to count; count it as a failure.
+  for (const file of report.testResults) {
+    if (file.status === 'failed' && file.assertionResults.length === 0) failed++
+  }
+} catch {
+  console.error('vitest wrote no report; counting the run as failed')
+  failed++
+}
+if (vitest.status !== 0 && failed === 0) failed++
+
+console.log(`${passed} passed, ${failed} failed`)
+process.exit(failed === 0 ? 0 : 1)

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest'
+import { CliError, SETTINGS, helpText, parseCli, type CliCommand, type CliConfig } from './cli-args.ts'
+
+function config(command: CliCommand): CliConfig {
+  if (command.kind !== 'serve') throw new Error(`expected a serve command, got ${command.kind}`)
+  return command.config
+}
+
+/** The CliError message `parseCli` throws, or a failure if it does not throw one. */
+function cliError(argv: string[], env: Record<string, string | undefined> = {}): string {
+  try {
+    parseCli(argv, env)
+  } catch (error) {
+    expect(error).toBeInstanceOf(CliError)
+    return (error as CliError).message
+  }
+  throw new Error(`parseCli(${JSON.stringify(argv)}, ${JSON.stringify(env)}) did not throw`)
+}
+
+const DEFAULTS: CliConfig = {
+  host: '127.0.0.1',
+  port: 1234,
+  dataDir: './data',
+  maxPayloadBytes: 16 * 1024 * 1024,
+  heartbeatMs: 30_000,
+  roomIdleMs: 10_000,
+}
+
+/** A valid value per setting, unlike the default, as flag/env text and as parsed. */
+const SAMPLE: Record<keyof CliConfig, [string, string | number]> = {
+  host: ['0.0.0.0', '0.0.0.0'],
+  port: ['8080', 8080],
+  dataDir: ['/var/lib/relay', '/var/lib/relay'],
+  maxPayloadBytes: ['2048', 2048],
+  heartbeatMs: ['5000', 5000],
+  roomIdleMs: ['0', 0],
+}
+const OTHER: Record<keyof CliConfig, string> = {
+  host: '::1',
+  port: '9090',
+  dataDir: '/tmp/other',
+  maxPayloadBytes: '4096',
+  heartbeatMs: '7000',
+  roomIdleMs: '250',
+}
+
+const keys = Object.keys(SETTINGS) as (keyof CliConfig)[]
+const integerKeys = keys.filter((key) => typeof DEFAULTS[key] === 'number')
+
+describe('parseCli', () => {
+  it('uses the documented defaults with no flags and no environment', () => {
+    expect(config(parseCli([], {}))).toEqual(DEFAULTS)
+  })
+
+  it('keeps SETTINGS defaults and the parsed defaults in agreement', () => {
+    for (const key of keys) expect(String(DEFAULTS[key]), key).toBe(SETTINGS[key].default)
+  })
+
+  it('takes each setting from its environment variable when no flag is given', () => {
+    const env = Object.fromEntries(keys.map((key) => [SETTINGS[key].env, SAMPLE[key][0]]))
+    const parsed = config(parseCli([], env))
+    for (const key of keys) expect(parsed[key], key).toBe(SAMPLE[key][1])
+  })
+
+  it('lets each flag override its environment variable', () => {
+    const env = Object.fromEntries(keys.map((key) => [SETTINGS[key].env, OTHER[key]]))
+    const argv = keys.flatMap((key) => [`--${SETTINGS[key].flag}`, SAMPLE[key][0]])
+    const parsed = config(parseCli(argv, env))
+    for (const key of keys) expect(parsed[key], key).toBe(SAMPLE[key][1])
+  })
+
+  it('accepts --flag=value', () => {
+    expect(config(parseCli(['--port=0', '--room-idle-ms=5'], {}))).toMatchObject({ port: 0, roomIdleMs: 5 })
+  })
+
+  it('treats an empty environment variable as unset', () => {
+    expect(config(parseCli([], { COLLAB_RELAY_PORT: '', COLLAB_RELAY_HOST: '' }))).toEqual(DEFAULTS)
+  })
+
+  it('accepts the port range ends and refuses what is past them', () => {
+    expect(config(parseCli(['--port', '0'], {})).port).toBe(0)
+    expect(config(parseCli(['--port', '65535'], {})).port).toBe(65535)
+    expect(cliError(['--port', '65536'])).toBe('--port: expected a whole number from 0 to 65535, got "65536"')
+    expect(cliError(['--port=-1'])).toBe('--port: expected a whole number from 0 to 65535, got "-1"')
+  })
+
+  describe('names the source of a bad value', () => {
+    for (const key of integerKeys) {
+      const { flag, env } = SETTINGS[key]
+      for (const bad of ['abc', '1.5', '99999999999']) {
+        it(`--${flag} ${bad}`, () => {
+          const message = cliError([`--${flag}`, bad], { [env]: SAMPLE[key][0] })
+          expect(message).toMatch(new RegExp(`^--${flag}: expected a whole number from \\d+ to \\d+, got "${bad}"$`))
+        })
+        it(`${env}=${bad}`, () => {
+          const message = cliError([], { [env]: bad })
+          expect(message).toMatch(new RegExp(`^${env}: expected a whole number from \\d+ to \\d+, got "${bad}"$`))
+        })
+      }
+    }
+
+    it('an empty --host or blank COLLAB_RELAY_HOST', () => {
+      expect(cliError(['--host', ''])).toBe('--host: the host must not be empty')
+      expect(cliError([], { COLLAB_RELAY_HOST: '   ' })).toBe('COLLAB_RELAY_HOST: the host must not be empty')
+    })
+
+    it('an empty --data or blank COLLAB_RELAY_DATA', () => {
+      expect(cliError(['--data', ''])).toBe('--data: the data directory must not be empty')
+      expect(cliError([], { COLLAB_RELAY_DATA: ' ' })).toBe('COLLAB_RELAY_DATA: the data directory must not be empty')
+    })
+
+    it('a value below a minimum (heartbeat under 100 ms)', () => {
+      expect(cliError(['--heartbeat-ms', '99'])).toBe('--heartbeat-ms: expected a whole number from 100 to 3600000, got "99"')
+    })
+  })
+
+  it('refuses an unknown flag, a positional argument and a flag without a value', () => {
+    expect(cliError(['--bogus'])).toContain('--bogus')
+    expect(cliError(['serve'])).toContain('serve')
+    expect(cliError(['--port'])).toContain('--port')
+  })
+
+  it('returns help and version commands', () => {
+    expect(parseCli(['--help'], {})).toEqual({ kind: 'help' })
+    expect(parseCli(['--version'], {})).toEqual({ kind: 'version' })
+    expect(parseCli(['--port', '0', '--version'], {})).toEqual({ kind: 'version' })
+  })
+})
+
+describe('helpText', () => {
+  it('lists every setting with its flag, environment variable, default and help', () => {
+    const lines = helpText().split('\n')
+    for (const setting of Object.values(SETTINGS)) {
+      const line = lines.find((row) => row.trimStart().startsWith(`--${setting.flag} `))
+      expect(line, `--${setting.flag}`).toBeDefined()
+      expect(line).toContain(setting.env)
+      expect(line).toContain(`default ${setting.default}`)
+      expect(line).toContain(setting.help)
+    }
+  })
+
+  it('lists --help and --version', () => {
+    expect(helpText()).toMatch(/^\s+--help\s/m)
+    expect(helpText()).toMatch(/^\s+--version\s/m)
+  })
+})

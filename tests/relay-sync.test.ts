@@ -1,0 +1,290 @@
+/**
+ * Document sync through the relay with stock y-websocket clients and raw
+ * sockets: convergence under churn, late joiners, no echo, the handshake,
+ * room isolation and the commit-before-relay guarantee.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { decodeClientFrame, encodeSyncStep1, encodeUpdate, type ClientMessage } from '../shared/protocol.ts'
+import {
+  connectClient,
+  createRandom,
+  openRawSocket,
+  startRelay,
+  testSeed,
+  waitFor,
+  waitSynced,
+  type RawSocket,
+  type TestClient,
+  type TestRelay,
+} from './support/harness.ts'
+import { createMemoryStorage } from '../server/storage/memory.ts'
+import type { DocumentStorage } from '../server/storage/types.ts'
+
+let relay: TestRelay | null = null
+const clients: TestClient[] = []
+const raws: RawSocket[] = []
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.destroy()
+  for (const raw of raws.splice(0)) raw.ws.terminate()
+  await relay?.close()
+  relay = null
+})
+
+async function start(): Promise<TestRelay> {
+  relay = await startRelay()
+  return relay
+}
+
+function client(wsUrl: string, room: string): TestClient {
+  const created = connectClient(wsUrl, room)
+  clients.push(created)
+  return created
+}
+
+async function raw(wsUrl: string, room: string): Promise<RawSocket> {
+  const socket = await openRawSocket(wsUrl, room)
+  raws.push(socket)
+  return socket
+}
+
+/** The text of a room as rebuilt from nothing but its stored log. */
+async function textInStorage(room: string): Promise<string> {
+  const stored = await relay!.relay.storage.load(room)
+  const doc = new Y.Doc()
+  for (const update of stored.updates) Y.applyUpdate(doc, update)
+  const text = doc.getText('text').toString()
+  doc.destroy()
+  return text
+}
+
+const APPEND_DELAY_MS = 60
+
+const decodeAll = (socket: RawSocket): ClientMessage[] => socket.received.map((frame) => decodeClientFrame(frame))
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.byteLength === b.byteLength && a.every((byte, i) => byte === b[i])
+
+/** Whether every client holds the same text and the same state vector. */
+function converged(all: TestClient[]): boolean {
+  const text = all[0].text.toString()
+  const vector = Y.encodeStateVector(all[0].doc)
+  return all.every((c) => c.text.toString() === text && sameBytes(Y.encodeStateVector(c.doc), vector))
+}
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyzé文 \n'
+
+/**
+ * One random insert or delete. It draws the same number of values whatever
+ * the text holds, so a seed replays the same sequence of decisions even
+ * though remote edits arrive with different timing from run to run.
+ */
+function randomEdit(text: Y.Text, random: () => number): void {
+  const [kind, where, size] = [random(), random(), random()]
+  const chars = Array.from({ length: 4 }, () => ALPHABET[Math.floor(random() * ALPHABET.length)])
+  const length = text.length
+  if (length === 0 || kind < 0.65) {
+    text.insert(Math.floor(where * (length + 1)), chars.slice(0, 1 + Math.floor(size * 4)).join(''))
+  } else {
+    const index = Math.floor(where * length)
+    text.delete(index, Math.min(1 + Math.floor(size * 3), length - index))
+  }
+}
+
+describe('relay sync', () => {
+  it('converges under seeded random concurrent edits with clients going offline and back', async () => {
+    const seed = testSeed('relay-sync convergence')
+    const random = createRandom(seed)
+    const { wsUrl } = await start()
+    const room = 'convergence'
+    const peers = Array.from({ length: 4 }, () => client(wsUrl, room))
+    await Promise.all(peers.map((peer) => waitSynced(peer)))
+
+    let disconnects = 0
+    let reconnects = 0
+    for (let round = 0; round < 60; round++) {
+      for (const peer of peers) {
+        const edits = Math.floor(random() * 4)
+        for (let i = 0; i < edits; i++) randomEdit(peer.text, random)
+        if (peer.provider.shouldConnect && random() < 0.12) {
+          peer.provider.disconnect()
+          disconnects++
+        } else if (!peer.provider.shouldConnect && random() < 0.35) {
+          peer.provider.connect()
+          reconnects++
+        }
+      }
+      // A random pause lets frames from earlier rounds arrive between edits, so
+      // edits interleave with in-flight traffic; it waits for nothing.
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 12)))
+    }
+    for (const peer of peers) if (!peer.provider.shouldConnect) peer.provider.connect()
+    console.log(`[relay-sync convergence] ${disconnects} disconnects, ${reconnects} mid-run reconnects`)
+    expect(disconnects).toBeGreaterThan(0)
+
+    await waitFor(() => peers.every((peer) => peer.provider.synced) && converged(peers), `4 clients converge (seed ${seed})`, 8000)
+    expect(peers[0].text.length).toBeGreaterThan(0)
+
+    const late = client(wsUrl, room)
+    await waitSynced(late)
+    await waitFor(() => converged([...peers, late]), `late joiner matches (seed ${seed})`)
+    expect(late.text.toString()).toBe(peers[0].text.toString())
+  }, 15_000)
+
+  it('gives a late joiner the full state after 200 small edits', async () => {
+    const { wsUrl } = await start()
+    const room = 'late-joiner'
+    const writer = client(wsUrl, room)
+    const watcher = client(wsUrl, room)
+    await Promise.all([waitSynced(writer), waitSynced(watcher)])
+    for (let i = 0; i < 200; i++) {
+      writer.text.insert(writer.text.length, String.fromCharCode(97 + (i % 26)))
+      // Some deletions too, so the state carries a delete set.
+      if (i % 10 === 9) writer.text.delete(0, 1)
+    }
+    const expected = writer.text.toString()
+    expect(expected.length).toBe(180)
+    await waitFor(() => watcher.text.toString() === expected, 'watcher sees all 200 edits')
+
+    const late = client(wsUrl, room)
+    await waitSynced(late)
+    // The first sync step 2 alone must carry everything.
+    expect(late.text.toString()).toBe(expected)
+    expect(Y.encodeStateVector(late.doc)).toEqual(Y.encodeStateVector(writer.doc))
+  })
+
+  it('never echoes a document update back to its sender', async () => {
+    const { wsUrl } = await start()
+    const room = 'no-echo'
+    const sender = await raw(wsUrl, room)
+    const receiver = await raw(wsUrl, room)
+
+    const doc = new Y.Doc()
+    let update: Uint8Array | null = null
+    doc.on('update', (u: Uint8Array) => {
+      update = u
+    })
+    doc.getText('text').insert(0, 'hello from a raw socket')
+    expect(update).not.toBeNull()
+    const payload = update as unknown as Uint8Array
+    const frame = encodeUpdate(payload)
+    sender.send(frame)
+
+    // The relay forwards the received bytes unchanged (PROTOCOL.md).
+    await waitFor(() => receiver.received.some((f) => sameBytes(f, frame)), 'second socket receives the update')
+
+    // Frames on one socket arrive in order: once the answer to this step 1 is
+    // in, any echo sent before it would be too.
+    const before = sender.received.length
+    sender.send(encodeSyncStep1(Y.encodeStateVector(doc)))
+    await waitFor(
+      () => decodeAll(sender).slice(before).some((m) => m.kind === 'sync-step2'),
+      'sender receives the answer to its sync step 1',
+    )
+
+    for (const message of decodeAll(sender)) {
+      expect(message.kind).not.toBe('update')
+      if (message.kind === 'sync-step2') {
+        // Only the answer to our step 1, which must not contain what we sent.
+        expect(Y.decodeUpdate(message.update).structs).toHaveLength(0)
+      }
+    }
+    doc.destroy()
+  })
+
+  it('sends sync step 1 with the room state vector as the first frame on connect', async () => {
+    const { wsUrl } = await start()
+    const room = 'handshake'
+    const empty = await raw(wsUrl, room)
+    await waitFor(() => empty.received.length >= 1, 'first frame in an empty room')
+    const first = decodeClientFrame(empty.received[0])
+    expect(first.kind).toBe('sync-step1')
+    if (first.kind === 'sync-step1') expect(Y.decodeStateVector(first.stateVector).size).toBe(0)
+
+    const writer = client(wsUrl, room)
+    await waitSynced(writer)
+    writer.text.insert(0, 'some content')
+    await waitFor(() => relay !== null && relay.relay.roomNames().includes(room), 'room loaded')
+    await relay!.relay.flushRoom(room)
+
+    const later = await raw(wsUrl, room)
+    await waitFor(() => later.received.length >= 1, 'first frame in a room with content')
+    const second = decodeClientFrame(later.received[0])
+    expect(second.kind).toBe('sync-step1')
+    if (second.kind === 'sync-step1') {
+      expect(Y.decodeStateVector(second.stateVector)).toEqual(Y.decodeStateVector(Y.encodeStateVector(writer.doc)))
+    }
+  })
+
+  it('keeps rooms isolated', async () => {
+    const { wsUrl } = await start()
+    const a1 = client(wsUrl, 'room-a')
+    const a2 = client(wsUrl, 'room-a')
+    const b1 = client(wsUrl, 'room-b')
+    const b2 = client(wsUrl, 'room-b')
+    await Promise.all([a1, a2, b1, b2].map((c) => waitSynced(c)))
+
+    b1.text.insert(0, 'b')
+    await waitFor(() => b2.text.toString() === 'b', 'room B works on its own')
+    a1.text.insert(0, 'only in A')
+    a2.text.insert(0, '>')
+    await waitFor(() => converged([a1, a2]), 'room A converges')
+    expect(a1.text.toString()).not.toContain('b')
+
+    // A full round trip for B: a fresh handshake would pull anything the
+    // relay had (wrongly) put into room B.
+    b1.provider.disconnect()
+    b1.provider.connect()
+    await waitSynced(b1)
+    await relay!.relay.flushRoom('room-b')
+    expect(b1.text.toString()).toBe('b')
+    expect(b2.text.toString()).toBe('b')
+    expect(await textInStorage('room-b')).toBe('b')
+  })
+
+  it('commits updates to storage before relaying them, and flushRoom waits for pending writes', async () => {
+    // Slow appends widen the window in which a relay that forwarded before
+    // committing would show clients an update storage does not have yet.
+    const memory = createMemoryStorage()
+    const storage: DocumentStorage = {
+      ...memory,
+      append: async (name, updates) => {
+        await new Promise((resolve) => setTimeout(resolve, APPEND_DELAY_MS))
+        return memory.append(name, updates)
+      },
+    }
+    relay = await startRelay({ storage })
+    const { wsUrl } = relay
+    const room = 'durable'
+    const a = client(wsUrl, room)
+    const b = client(wsUrl, room)
+    await Promise.all([waitSynced(a), waitSynced(b)])
+    for (let i = 0; i < 30; i++) {
+      a.text.insert(a.text.length, `a${i} `)
+      b.text.insert(0, `b${i} `)
+      if (i % 5 === 4) a.text.delete(0, 2)
+    }
+    await waitFor(() => converged([a, b]), 'both clients converge')
+    // Each client has seen the other's edits, and the relay relays only what
+    // storage committed: the log is complete without a flush.
+    expect(await textInStorage(room)).toBe(a.text.toString())
+
+    // An update the relay has read (the answer to the step 1 sent after it
+    // proves that) but, with slow appends, most likely not yet committed.
+    const socket = await raw(wsUrl, room)
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(a.doc))
+    const vectorBefore = Y.encodeStateVector(doc)
+    doc.getText('text').insert(0, 'last word ')
+    socket.send(encodeUpdate(Y.encodeStateAsUpdate(doc, vectorBefore)))
+    const before = socket.received.length
+    socket.send(encodeSyncStep1(Y.encodeStateVector(doc)))
+    await waitFor(() => decodeAll(socket).slice(before).some((m) => m.kind === 'sync-step2'), 'answer to step 1')
+
+    await expect(relay.relay.flushRoom(room)).resolves.toBeUndefined()
+    expect(await textInStorage(room)).toBe(doc.getText('text').toString())
+    await waitFor(() => a.text.toString() === doc.getText('text').toString(), 'clients receive the last word')
+    doc.destroy()
+  })
+})
