@@ -1,11 +1,49 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
-export default defineConfig({
-  test: {
-    include: ['server/**/*.test.ts', 'shared/**/*.test.ts', 'client/**/*.test.ts', 'tests/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-    // Integration tests each start their own relay on port 0; files may run in parallel.
-    pool: 'forks',
-  },
+const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url))
+
+/**
+ * One config, three jobs:
+ * - `vite build --mode lib`: the embeddable editor, `dist/lib/collab-editor.js` + `collab-editor.css`;
+ * - `vite build --mode app`: the demo app the relay serves, `dist/app/`;
+ * - `vitest`: the test suite.
+ */
+export default defineConfig(({ mode }) => {
+  if (mode === 'lib') {
+    return {
+      publicDir: false,
+      build: {
+        outDir: here('dist/lib'),
+        emptyOutDir: true,
+        sourcemap: true,
+        lib: {
+          entry: here('client/index.ts'),
+          formats: ['es'],
+          fileName: () => 'collab-editor.js',
+          cssFileName: 'collab-editor',
+        },
+      },
+    }
+  }
+  if (mode === 'app') {
+    return {
+      root: here('client/app'),
+      publicDir: false,
+      build: {
+        outDir: here('dist/app'),
+        emptyOutDir: true,
+        rollupOptions: { input: { index: here('client/app/index.html'), doc: here('client/app/doc.html') } },
+      },
+    }
+  }
+  return {
+    test: {
+      include: ['server/**/*.test.ts', 'shared/**/*.test.ts', 'client/**/*.test.ts', 'tests/**/*.test.ts'],
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+      // Integration tests each start their own relay on port 0; files may run in parallel.
+      pool: 'forks',
+    },
+  }
 })

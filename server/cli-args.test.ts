@@ -24,27 +24,37 @@ const DEFAULTS: CliConfig = {
   maxPayloadBytes: 16 * 1024 * 1024,
   heartbeatMs: 30_000,
   roomIdleMs: 10_000,
+  compactAfterUpdates: 1000,
+  compactAfterBytes: 4 * 1024 * 1024,
+  databaseUrl: '',
+  memory: false,
 }
 
 /** A valid value per setting, unlike the default, as flag/env text and as parsed. */
-const SAMPLE: Record<keyof CliConfig, [string, string | number]> = {
+const SAMPLE: Record<keyof typeof SETTINGS, [string, string | number]> = {
   host: ['0.0.0.0', '0.0.0.0'],
   port: ['8080', 8080],
   dataDir: ['/var/lib/relay', '/var/lib/relay'],
   maxPayloadBytes: ['2048', 2048],
   heartbeatMs: ['5000', 5000],
   roomIdleMs: ['0', 0],
+  compactAfterUpdates: ['50', 50],
+  compactAfterBytes: ['65536', 65536],
+  databaseUrl: ['postgres://u@db/x', 'postgres://u@db/x'],
 }
-const OTHER: Record<keyof CliConfig, string> = {
+const OTHER: Record<keyof typeof SETTINGS, string> = {
   host: '::1',
   port: '9090',
   dataDir: '/tmp/other',
   maxPayloadBytes: '4096',
   heartbeatMs: '7000',
   roomIdleMs: '250',
+  compactAfterUpdates: '70',
+  compactAfterBytes: '1000',
+  databaseUrl: 'postgresql://other@db/y',
 }
 
-const keys = Object.keys(SETTINGS) as (keyof CliConfig)[]
+const keys = Object.keys(SETTINGS) as (keyof typeof SETTINGS)[]
 const integerKeys = keys.filter((key) => typeof DEFAULTS[key] === 'number')
 
 describe('parseCli', () => {
@@ -134,7 +144,7 @@ describe('helpText', () => {
       const line = lines.find((row) => row.trimStart().startsWith(`--${setting.flag} `))
       expect(line, `--${setting.flag}`).toBeDefined()
       expect(line).toContain(setting.env)
-      expect(line).toContain(`default ${setting.default}`)
+      expect(line).toContain(`default ${setting.default || 'none'}`)
       expect(line).toContain(setting.help)
     }
   })

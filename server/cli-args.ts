@@ -8,7 +8,16 @@ export interface CliConfig {
   maxPayloadBytes: number
   heartbeatMs: number
   roomIdleMs: number
+  compactAfterUpdates: number
+  compactAfterBytes: number
+  /** PostgreSQL connection string, or '' for the embedded SQLite storage. */
+  databaseUrl: string
+  /** Keep nothing on disk. */
+  memory: boolean
 }
+
+/** The settings that take a value (everything but the `--memory` switch). */
+type ValuedSetting = Exclude<keyof CliConfig, 'memory'>
 
 export type CliCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'serve'; config: CliConfig }
 
@@ -42,13 +51,39 @@ export const SETTINGS = {
     default: '10000',
     help: 'how long an empty room stays loaded',
   },
-} as const satisfies Record<keyof CliConfig, Setting>
+  compactAfterUpdates: {
+    flag: 'compact-after-updates',
+    env: 'COLLAB_RELAY_COMPACT_AFTER_UPDATES',
+    default: '1000',
+    help: "merge a document's stored log after this many updates",
+  },
+  compactAfterBytes: {
+    flag: 'compact-after-bytes',
+    env: 'COLLAB_RELAY_COMPACT_AFTER_BYTES',
+    default: String(4 * 1024 * 1024),
+    help: '...or after this many bytes were appended',
+  },
+  databaseUrl: {
+    flag: 'database-url',
+    env: 'DATABASE_URL',
+    default: '',
+    help: 'store documents in PostgreSQL (postgres://...) instead of SQLite',
+  },
+} as const satisfies Record<ValuedSetting, Setting>
+
+/** The `--memory` switch: no value, set by the flag or by the variable being 1/true. */
+export const MEMORY_SWITCH = {
+  flag: 'memory',
+  env: 'COLLAB_RELAY_MEMORY',
+  help: 'keep documents in memory only, nothing on disk (tests, benchmarks)',
+} as const
 
 /** The `--help` text, built from `SETTINGS` so it cannot drift. */
 export function helpText(): string {
   const rows = Object.values(SETTINGS).map(
-    (s) => `  --${s.flag} <value>`.padEnd(30) + `${s.help} (default ${s.default}; env ${s.env})`,
+    (s) => `  --${s.flag} <value>`.padEnd(32) + `${s.help} (default ${s.default || 'none'}; env ${s.env})`,
   )
+  rows.push(`  --${MEMORY_SWITCH.flag}`.padEnd(32) + `${MEMORY_SWITCH.help} (env ${MEMORY_SWITCH.env}=1)`)
   return [
     'Usage: collab-relay [options]',
     '',
@@ -56,15 +91,19 @@ export function helpText(): string {
     '',
     'Options:',
     ...rows,
-    '  --help'.padEnd(30) + 'print this help and exit',
-    '  --version'.padEnd(30) + 'print the version and exit',
+    '  --help'.padEnd(32) + 'print this help and exit',
+    '  --version'.padEnd(32) + 'print the version and exit',
     '',
   ].join('\n')
 }
 
 /** Parse argv (without node and script) and the environment. Throws `CliError`. */
 export function parseCli(argv: readonly string[], env: Record<string, string | undefined>): CliCommand {
-  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' }, version: { type: 'boolean' } }
+  const options: Record<string, { type: 'string' | 'boolean' }> = {
+    help: { type: 'boolean' },
+    version: { type: 'boolean' },
+    [MEMORY_SWITCH.flag]: { type: 'boolean' },
+  }
   for (const s of Object.values(SETTINGS)) options[s.flag] = { type: 'string' }
   let values: Record<string, string | boolean | undefined>
   try {
@@ -75,7 +114,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   if (values.help) return { kind: 'help' }
   if (values.version) return { kind: 'version' }
 
-  const raw = (key: keyof CliConfig): { value: string; from: string } => {
+  const raw = (key: ValuedSetting): { value: string; from: string } => {
     const s = SETTINGS[key]
     const flag = values[s.flag]
     if (typeof flag === 'string') return { value: flag, from: `--${s.flag}` }
@@ -83,7 +122,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, from: s.env }
     return { value: s.default, from: 'default' }
   }
-  const integer = (key: keyof CliConfig, min: number, max: number): number => {
+  const integer = (key: ValuedSetting, min: number, max: number): number => {
     const { value, from } = raw(key)
     const n = Number(value)
     if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
@@ -96,6 +135,19 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   const dataDir = raw('dataDir')
   if (dataDir.value.trim() === '') throw new CliError(`${dataDir.from}: the data directory must not be empty`)
 
+  const databaseUrl = raw('databaseUrl')
+  if (databaseUrl.value !== '' && !/^postgres(ql)?:\/\//.test(databaseUrl.value)) {
+    throw new CliError(`${databaseUrl.from}: expected a postgres:// or postgresql:// URL`)
+  }
+  const memoryEnv = env[MEMORY_SWITCH.env]
+  if (memoryEnv !== undefined && memoryEnv !== '' && !/^(1|0|true|false)$/.test(memoryEnv)) {
+    throw new CliError(`${MEMORY_SWITCH.env}: expected 1, 0, true or false, got "${memoryEnv}"`)
+  }
+  const memory = values[MEMORY_SWITCH.flag] === true || memoryEnv === '1' || memoryEnv === 'true'
+  if (memory && databaseUrl.value !== '') {
+    throw new CliError(`--memory and ${databaseUrl.from} exclude each other: choose one storage`)
+  }
+
   return {
     kind: 'serve',
     config: {
@@ -105,6 +157,10 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       maxPayloadBytes: integer('maxPayloadBytes', 1024, 1024 * 1024 * 1024),
       heartbeatMs: integer('heartbeatMs', 100, 3_600_000),
       roomIdleMs: integer('roomIdleMs', 0, 86_400_000),
+      compactAfterUpdates: integer('compactAfterUpdates', 1, 1_000_000_000),
+      compactAfterBytes: integer('compactAfterBytes', 1, 1024 * 1024 * 1024),
+      databaseUrl: databaseUrl.value,
+      memory,
     },
   }
 }

@@ -14,5 +14,7 @@ export {
   type WebSocketServerOptions,
 } from './http/serve.ts'
 export { createMemoryStorage } from './storage/memory.ts'
+export { createSqliteStorage, type SqliteStorageOptions } from './storage/sqlite.ts'
+export { createPostgresStorage, type PostgresStorageOptions } from './storage/postgres.ts'
 export type { DocumentStorage, StoredDocument } from './storage/types.ts'
 export { CloseCode } from '../shared/close-codes.ts'

@@ -4,8 +4,12 @@
  */
 import { CliError, helpText, parseCli } from './cli-args.ts'
 import { createRelay } from './relay/relay.ts'
+import { openStorage } from './storage/open-storage.ts'
 import type { RelayLogger } from './relay/relay-socket.ts'
+import { Hono } from 'hono'
 import { serveRelay } from './http/serve.ts'
+import { createRelayApp } from './http/relay-app.ts'
+import { mountDemoApp } from './http/demo-app.ts'
 import { VERSION } from './version.ts'
 
 /** How long shutdown may take before the process gives up and exits 1. */
@@ -35,10 +39,27 @@ async function main(): Promise<void> {
     return
   }
   const { config } = command
-  const relay = createRelay({ logger, roomIdleMs: config.roomIdleMs })
+  let opened
+  try {
+    opened = await openStorage(config)
+  } catch (error) {
+    process.stderr.write(`collab-relay: cannot open storage: ${(error as Error).message}\n`)
+    process.exit(1)
+  }
+  const relay = createRelay({
+    logger,
+    storage: opened.storage,
+    roomIdleMs: config.roomIdleMs,
+    compactAfterUpdates: config.compactAfterUpdates,
+    compactAfterBytes: config.compactAfterBytes,
+  })
+  const app = new Hono()
+  app.route('/', createRelayApp(relay, { heartbeatMs: config.heartbeatMs }))
+  mountDemoApp(app)
   let server
   try {
     server = await serveRelay(relay, {
+      app,
       host: config.host,
       port: config.port,
       maxPayloadBytes: config.maxPayloadBytes,
@@ -46,9 +67,10 @@ async function main(): Promise<void> {
     })
   } catch (error) {
     process.stderr.write(`collab-relay: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}\n`)
+    await opened.storage.close().catch(() => {})
     process.exit(1)
   }
-  logger.info('storage: in memory (documents are kept while the relay runs)')
+  logger.info(`storage: ${opened.description}`)
   process.stdout.write(`listening on ${server.url}\n`)
 
   const shutdown = (signal: string): void => {

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { createMemoryStorage } from '../server/storage/memory.ts'
 import type { DocumentStorage } from '../server/storage/types.ts'
-import { connectClient, startRelay, waitFor, waitSynced, type TestClient, type TestRelay } from './support/harness.ts'
+import { useRelayScope, waitFor, waitSynced } from './support/harness.ts'
 
 /** The real memory storage, counting compactions. */
 function countingStorage(): { storage: DocumentStorage; compactions: () => number } {
@@ -21,19 +21,12 @@ function countingStorage(): { storage: DocumentStorage; compactions: () => numbe
 }
 
 describe('log compaction', () => {
-  let relay: TestRelay | undefined
-  const clients: TestClient[] = []
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.destroy()
-    await relay?.close()
-    relay = undefined
-  })
+  const { start, client } = useRelayScope()
 
   it('merges the log by count and by bytes, and a document larger than the byte threshold is not rewritten on every write', async () => {
     const { storage, compactions } = countingStorage()
-    relay = await startRelay({ storage, compactAfterUpdates: 100, compactAfterBytes: 4096 })
-    const writer = connectClient(relay.wsUrl, 'doc')
-    clients.push(writer)
+    const relay = await start({ storage, compactAfterUpdates: 100, compactAfterBytes: 4096 })
+    const writer = client(relay.wsUrl, 'doc')
     await waitSynced(writer)
 
     // One 64 KiB insert: over the byte threshold, so it compacts once.

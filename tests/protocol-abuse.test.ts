@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as encoding from 'lib0/encoding'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { encodeAwarenessUpdate } from '../shared/awareness-codec.ts'
 import { CloseCode } from '../shared/close-codes.ts'
@@ -20,18 +20,7 @@ import {
   encodeSyncStep2,
   encodeUpdate,
 } from '../shared/protocol.ts'
-import {
-  connectClient,
-  createRandom,
-  openRawSocket,
-  startRelay,
-  testSeed,
-  waitFor,
-  waitSynced,
-  type RawSocket,
-  type TestClient,
-  type TestRelay,
-} from './support/harness.ts'
+import { createRandom, testSeed, useRelayScope, waitFor, waitSynced } from './support/harness.ts'
 
 const MAX_PAYLOAD_BYTES = 64 * 1024
 /** Honest clients type only these; anything else in a document came from an attacker. */
@@ -40,17 +29,8 @@ const CORPUS_DIR = join(import.meta.dirname, 'corpus')
 /** "Send me everything": the relay answers with a sync step 2 while the connection is usable. */
 const PROBE = encodeSyncStep1(Y.encodeStateVector(new Y.Doc()))
 
-let relay: TestRelay | null = null
-const clients: TestClient[] = []
-const openSockets = new Set<RawSocket>()
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy()
-  for (const socket of openSockets) socket.ws.terminate()
-  openSockets.clear()
-  await relay?.close()
-  relay = null
-})
+const scope = useRelayScope()
+const { start, raw, release } = scope
 
 /** What the relay must do with a frame: keep the connection, close it with a code, or either. */
 type Expectation = 'open' | number | 'either'
@@ -81,8 +61,7 @@ function bytes(...parts: (number | ArrayLike<number>)[]): Uint8Array {
  * left the connection usable; otherwise the socket gets closed.
  */
 async function attack(room: string, frame: Uint8Array | string): Promise<Outcome> {
-  const socket = await openRawSocket(relay!.wsUrl, room)
-  openSockets.add(socket)
+  const socket = await raw(scope.relay.wsUrl, room)
   try {
     socket.send(frame)
     socket.send(PROBE)
@@ -93,7 +72,8 @@ async function attack(room: string, frame: Uint8Array | string): Promise<Outcome
     await socket.closed
     return 'open'
   } finally {
-    openSockets.delete(socket)
+    // Closed by now on every path that returns: terminating is a no-op then.
+    release(socket)
   }
 }
 
@@ -260,20 +240,19 @@ function targetedFrames(random: () => number): AttackFrame[] {
 }
 
 async function healthz(): Promise<{ status: string; connections: number }> {
-  const response = await fetch(`${relay!.server.url}/healthz`)
+  const response = await fetch(`${scope.relay.server.url}/healthz`)
   expect(response.status).toBe(200)
   return (await response.json()) as { status: string; connections: number }
 }
 
 /** The room's whole document as the relay serves it to a new connection. */
 async function roomState(room: string): Promise<Uint8Array> {
-  const socket = await openRawSocket(relay!.wsUrl, room)
-  openSockets.add(socket)
+  const socket = await raw(scope.relay.wsUrl, room)
   socket.send(PROBE)
   const answer = (await waitFor(() => socket.received.find(isStep2), 'sync step 2 answer')) as Uint8Array
   socket.ws.close()
   await socket.closed
-  openSockets.delete(socket)
+  release(socket)
   // Server frames follow the same grammar, so the client-frame decoder reads them.
   const message = decodeClientFrame(answer)
   if (message.kind !== 'sync-step2') throw new Error(`expected sync step 2, got ${message.kind}`)
@@ -284,9 +263,9 @@ describe('protocol abuse', () => {
   it('survives garbage from raw sockets while stock clients keep editing the same room', async () => {
     const seed = testSeed('protocol-abuse')
     const random = createRandom(seed)
-    relay = await startRelay({ maxPayloadBytes: MAX_PAYLOAD_BYTES })
+    const relay = await start({ maxPayloadBytes: MAX_PAYLOAD_BYTES })
     const room = 'abuse/shared-room'
-    for (let i = 0; i < 3; i++) clients.push(connectClient(relay.wsUrl, room))
+    const clients = Array.from({ length: 3 }, () => scope.client(relay.wsUrl, room))
     await Promise.all(clients.map((client) => waitSynced(client)))
 
     const editors = Array.from({ length: 8 }, (_, lane) => createRandom(seed + lane + 1))
@@ -315,10 +294,9 @@ describe('protocol abuse', () => {
     for (const client of clients) expect(client.provider.wsconnected).toBe(true)
 
     // Every attacker's connection was released; the server still answers.
-    await waitFor(() => relay!.relay.stats().connections === clients.length, 'attacker connections released')
+    await waitFor(() => relay.relay.stats().connections === clients.length, 'attacker connections released')
     expect(await healthz()).toMatchObject({ status: 'ok', connections: clients.length })
-    const late = connectClient(relay.wsUrl, room)
-    clients.push(late)
+    const late = scope.client(relay.wsUrl, room)
     await waitSynced(late)
     expect(late.text.toString()).toBe(final)
 
@@ -331,10 +309,9 @@ describe('protocol abuse', () => {
 
   it('refuses undecodable Yjs payloads in a valid envelope without touching the room document', async () => {
     const random = createRandom(testSeed('protocol-abuse garbage update'))
-    relay = await startRelay()
+    const relay = await start()
     const room = 'abuse/garbage-update'
-    const writer = connectClient(relay.wsUrl, room)
-    clients.push(writer)
+    const writer = scope.client(relay.wsUrl, room)
     await waitSynced(writer)
     writer.text.insert(0, 'unchanged')
     await waitFor(async () => (await roomState(room)).byteLength > 2, 'room has the text')
@@ -354,10 +331,9 @@ describe('protocol abuse', () => {
   it('replays the corpus: the server stays up and a stock client still syncs the room', async () => {
     const files = readdirSync(CORPUS_DIR).filter((file) => file.endsWith('.bin')).sort()
     expect(files.length).toBeGreaterThanOrEqual(10)
-    relay = await startRelay({ maxPayloadBytes: MAX_PAYLOAD_BYTES, roomIdleMs: 20 })
+    const relay = await start({ maxPayloadBytes: MAX_PAYLOAD_BYTES, roomIdleMs: 20 })
     const room = 'abuse/corpus'
-    const writer = connectClient(relay.wsUrl, room)
-    clients.push(writer)
+    const writer = scope.client(relay.wsUrl, room)
     await waitSynced(writer)
     writer.text.insert(0, 'corpus room')
 
@@ -373,8 +349,7 @@ describe('protocol abuse', () => {
     expect.soft(mismatches(attacks, outcomes)).toEqual([])
 
     expect((await healthz()).status).toBe('ok')
-    const reader = connectClient(relay.wsUrl, room)
-    clients.push(reader)
+    const reader = scope.client(relay.wsUrl, room)
     await waitSynced(reader)
     await waitFor(() => reader.text.toString() === 'corpus room', 'reader has the text')
     writer.text.insert(0, 'still ')
@@ -382,10 +357,10 @@ describe('protocol abuse', () => {
     await relay.relay.flushRoom(room)
 
     // Whatever was accepted is in storage now: the room must load from it again.
-    for (const client of clients.splice(0)) client.destroy()
-    await waitFor(() => relay!.relay.stats().rooms === 0, 'room unloaded')
-    const afterReload = connectClient(relay.wsUrl, room)
-    clients.push(afterReload)
+    release(writer)
+    release(reader)
+    await waitFor(() => relay.relay.stats().rooms === 0, 'room unloaded')
+    const afterReload = scope.client(relay.wsUrl, room)
     await waitSynced(afterReload)
     expect(afterReload.text.toString()).toBe('still corpus room')
   })
@@ -394,21 +369,19 @@ describe('protocol abuse', () => {
     // Found by the mutation fuzzing above: one byte of a real update changed
     // (an item's parent ID). Y.decodeUpdate accepts it; Y.applyUpdate throws.
     const unappliable = new Uint8Array(readFileSync(join(CORPUS_DIR, '018-bad-yjs-update-decodes-but-cannot-apply.bin')))
-    relay = await startRelay({ roomIdleMs: 20 })
+    const relay = await start({ roomIdleMs: 20 })
     const room = 'abuse/unappliable'
-    const writer = connectClient(relay.wsUrl, room)
-    clients.push(writer)
+    const writer = scope.client(relay.wsUrl, room)
     await waitSynced(writer)
     writer.text.insert(0, 'survives')
     await waitFor(async () => (await roomState(room)).byteLength > 2, 'the text is committed')
 
     expect.soft(await attack(room, unappliable)).toBe(CloseCode.MALFORMED_MESSAGE.code)
     await relay.relay.flushRoom(room)
-    for (const client of clients.splice(0)) client.destroy()
-    await waitFor(() => relay!.relay.stats().rooms === 0, 'room unloaded')
+    release(writer)
+    await waitFor(() => relay.relay.stats().rooms === 0, 'room unloaded')
 
-    const reader = connectClient(relay.wsUrl, room)
-    clients.push(reader)
+    const reader = scope.client(relay.wsUrl, room)
     await waitSynced(reader)
     expect(reader.text.toString()).toBe('survives')
   })

@@ -3,47 +3,19 @@
  * ownership (no spoofing), echo to the sender, re-stamped rejoins and
  * query-awareness.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { decodeAwarenessUpdate, encodeAwarenessUpdate, type AwarenessEntry } from '../shared/awareness-codec.ts'
 import { decodeClientFrame, encodeAwareness, encodeQueryAwareness } from '../shared/protocol.ts'
-import {
-  connectClient,
-  openRawSocket,
-  startRelay,
-  waitFor,
-  waitSynced,
-  type RawSocket,
-  type TestClient,
-  type TestRelay,
-} from './support/harness.ts'
+import { useRelayScope, waitFor, waitSynced, type RawSocket, type TestClient } from './support/harness.ts'
 
-let relay: TestRelay | null = null
-const clients: TestClient[] = []
-const raws: RawSocket[] = []
+const scope = useRelayScope()
+const { start, raw } = scope
 
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy()
-  for (const raw of raws.splice(0)) raw.ws.terminate()
-  await relay?.close()
-  relay = null
-})
-
-async function start(): Promise<TestRelay> {
-  relay = await startRelay()
-  return relay
-}
-
+/** A stock client that has finished its initial sync. */
 async function client(wsUrl: string, room: string): Promise<TestClient> {
-  const created = connectClient(wsUrl, room)
-  clients.push(created)
+  const created = scope.client(wsUrl, room)
   await waitSynced(created)
   return created
-}
-
-async function raw(wsUrl: string, room: string): Promise<RawSocket> {
-  const socket = await openRawSocket(wsUrl, room)
-  raws.push(socket)
-  return socket
 }
 
 /** A client ID for raw sockets; Yjs picks random 32-bit IDs, so a clash is negligible. */
@@ -88,8 +60,7 @@ describe('relay presence', () => {
 
     // A and B are quiet now (their renewals are 15 s away): only the relay's
     // join-time snapshot can tell C about them in time.
-    const c = connectClient(wsUrl, 'presence')
-    clients.push(c)
+    const c = scope.client(wsUrl, 'presence')
     await waitFor(
       () => stateSeen(c, idOf(a))?.user && stateSeen(c, idOf(b))?.user,
       'C receives A and B on connect',

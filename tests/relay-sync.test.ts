@@ -3,55 +3,27 @@
  * sockets: convergence under churn, late joiners, no echo, the handshake,
  * room isolation and the commit-before-relay guarantee.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { decodeClientFrame, encodeSyncStep1, encodeUpdate, type ClientMessage } from '../shared/protocol.ts'
 import {
-  connectClient,
   createRandom,
-  openRawSocket,
-  startRelay,
   testSeed,
+  useRelayScope,
   waitFor,
   waitSynced,
   type RawSocket,
   type TestClient,
-  type TestRelay,
 } from './support/harness.ts'
 import { createMemoryStorage } from '../server/storage/memory.ts'
 import type { DocumentStorage } from '../server/storage/types.ts'
 
-let relay: TestRelay | null = null
-const clients: TestClient[] = []
-const raws: RawSocket[] = []
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy()
-  for (const raw of raws.splice(0)) raw.ws.terminate()
-  await relay?.close()
-  relay = null
-})
-
-async function start(): Promise<TestRelay> {
-  relay = await startRelay()
-  return relay
-}
-
-function client(wsUrl: string, room: string): TestClient {
-  const created = connectClient(wsUrl, room)
-  clients.push(created)
-  return created
-}
-
-async function raw(wsUrl: string, room: string): Promise<RawSocket> {
-  const socket = await openRawSocket(wsUrl, room)
-  raws.push(socket)
-  return socket
-}
+const scope = useRelayScope()
+const { start, client, raw } = scope
 
 /** The text of a room as rebuilt from nothing but its stored log. */
 async function textInStorage(room: string): Promise<string> {
-  const stored = await relay!.relay.storage.load(room)
+  const stored = await scope.relay.relay.storage.load(room)
   const doc = new Y.Doc()
   for (const update of stored.updates) Y.applyUpdate(doc, update)
   const text = doc.getText('text').toString()
@@ -205,8 +177,8 @@ describe('relay sync', () => {
     const writer = client(wsUrl, room)
     await waitSynced(writer)
     writer.text.insert(0, 'some content')
-    await waitFor(() => relay !== null && relay.relay.roomNames().includes(room), 'room loaded')
-    await relay!.relay.flushRoom(room)
+    await waitFor(() => scope.relay.relay.roomNames().includes(room), 'room loaded')
+    await scope.relay.relay.flushRoom(room)
 
     const later = await raw(wsUrl, room)
     await waitFor(() => later.received.length >= 1, 'first frame in a room with content')
@@ -237,7 +209,7 @@ describe('relay sync', () => {
     b1.provider.disconnect()
     b1.provider.connect()
     await waitSynced(b1)
-    await relay!.relay.flushRoom('room-b')
+    await scope.relay.relay.flushRoom('room-b')
     expect(b1.text.toString()).toBe('b')
     expect(b2.text.toString()).toBe('b')
     expect(await textInStorage('room-b')).toBe('b')
@@ -254,7 +226,7 @@ describe('relay sync', () => {
         return memory.append(name, updates)
       },
     }
-    relay = await startRelay({ storage })
+    const relay = await start({ storage })
     const { wsUrl } = relay
     const room = 'durable'
     const a = client(wsUrl, room)

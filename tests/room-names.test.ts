@@ -3,44 +3,14 @@
  * of it, what it refuses before the upgrade, and the `healthz` route living
  * next to a document of the same name.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import WebSocket from 'ws'
-import { WebsocketProvider } from 'y-websocket'
 import { decodeClientFrame } from '../shared/protocol.ts'
 import { MAX_ROOM_NAME_BYTES, roomNameFromPath, roomNameToPath } from '../shared/room-name.ts'
-import {
-  connectClient,
-  openRawSocket,
-  startRelay,
-  waitFor,
-  waitSynced,
-  type RawSocket,
-  type TestClient,
-  type TestRelay,
-} from './support/harness.ts'
+import { useRelayScope, waitFor, waitSynced, type TestClient } from './support/harness.ts'
 
-let relay: TestRelay | null = null
-const clients: TestClient[] = []
-const raws: RawSocket[] = []
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy()
-  for (const raw of raws.splice(0)) raw.ws.terminate()
-  await relay?.close()
-  relay = null
-})
-
-async function start(): Promise<TestRelay> {
-  relay = await startRelay()
-  return relay
-}
-
-function client(wsUrl: string, room: string): TestClient {
-  const created = connectClient(wsUrl, room)
-  clients.push(created)
-  return created
-}
+const { start, client, raw } = useRelayScope()
 
 /** Two stock clients on `room` edit it and see each other's edits. */
 async function editTogether(wsUrl: string, room: string): Promise<[TestClient, TestClient]> {
@@ -79,16 +49,15 @@ describe('room names end to end', () => {
   const names = ['team/specs/q4 plan', '文書', 'a b/c d/é']
 
   it('accepts "/", spaces and non-ASCII in names from the stock provider', async () => {
-    const { wsUrl } = await start()
+    const { wsUrl, relay } = await start()
     const docs = new Map<string, TestClient>()
     for (const name of names) docs.set(name, (await editTogether(wsUrl, name))[0])
-    expect([...relay!.relay.roomNames()].sort()).toEqual([...names].sort())
+    expect([...relay.roomNames()].sort()).toEqual([...names].sort())
 
     // A raw socket using our own encoding reaches the same rooms (its first
     // frame is the room's state vector, which includes the edits above).
     for (const name of names) {
-      const socket = await openRawSocket(wsUrl, name)
-      raws.push(socket)
+      const socket = await raw(wsUrl, name)
       await waitFor(() => socket.received.length > 0, `first frame for "${name}"`)
       const first = decodeClientFrame(socket.received[0])
       expect(first.kind).toBe('sync-step1')
@@ -96,52 +65,32 @@ describe('room names end to end', () => {
         expect(Y.decodeStateVector(first.stateVector)).toEqual(Y.decodeStateVector(Y.encodeStateVector(docs.get(name)!.doc)))
       }
     }
-    expect(relay!.relay.roomNames()).toHaveLength(names.length)
+    expect(relay.roomNames()).toHaveLength(names.length)
   })
 
   it('reaches names holding "%", "?" and "#" when the caller encodes them', async () => {
-    const { wsUrl } = await start()
+    const { wsUrl, relay } = await start()
     const name = '100% done? #1/next'
-    const socket = await openRawSocket(wsUrl, name)
-    raws.push(socket)
-    await waitFor(() => relay!.relay.roomNames().includes(name), 'room loaded under its decoded name')
-    expect(relay!.relay.roomNames()).toEqual([name])
+    await raw(wsUrl, name)
+    await waitFor(() => relay.roomNames().includes(name), 'room loaded under its decoded name')
+    expect(relay.roomNames()).toEqual([name])
   })
 
   it('leaves the query string out of the name', async () => {
-    const { wsUrl } = await start()
+    const { wsUrl, relay } = await start()
     const room = 'with-params'
-    const make = (): TestClient => {
-      const doc = new Y.Doc()
-      const provider = new WebsocketProvider(wsUrl, room, doc, {
-        WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
-        disableBc: true,
-        params: { token: 'x' },
-      })
-      const made: TestClient = {
-        doc,
-        provider,
-        text: doc.getText('text'),
-        destroy() {
-          provider.destroy()
-          doc.destroy()
-        },
-      }
-      clients.push(made)
-      return made
-    }
-    const a = make()
+    const a = client(wsUrl, room, { params: { token: 'x' } })
     expect(a.provider.url).toBe(`${wsUrl}/${room}?token=x`)
     // One client without the query: it must land in the same room.
     const b = client(wsUrl, room)
     await Promise.all([waitSynced(a), waitSynced(b)])
     a.text.insert(0, 'same room')
     await waitFor(() => b.text.toString() === 'same room', 'client without params sees the edit')
-    expect(relay!.relay.roomNames()).toEqual([room])
+    expect(relay.roomNames()).toEqual([room])
   })
 
   it('refuses invalid names with HTTP 400 before the upgrade', async () => {
-    const { wsUrl } = await start()
+    const { wsUrl, relay } = await start()
     const urls = [
       `${wsUrl}/`,
       `${wsUrl}/a%01b`,
@@ -158,19 +107,19 @@ describe('room names end to end', () => {
       expect(refused.status, url).toBe(400)
       expect(refused.reason, url).toMatch(/^invalid document name \((empty|too-long|control-character|bad-encoding)\)$/)
     }
-    expect(relay!.relay.roomNames()).toEqual([])
-    expect(relay!.relay.stats().connections).toBe(0)
+    expect(relay.roomNames()).toEqual([])
+    expect(relay.stats().connections).toBe(0)
 
     // The cap itself is allowed.
     const longest = 'x'.repeat(MAX_ROOM_NAME_BYTES)
-    raws.push(await openRawSocket(wsUrl, longest))
-    await waitFor(() => relay!.relay.roomNames().includes(longest), 'a name of exactly the cap opens')
+    await raw(wsUrl, longest)
+    await waitFor(() => relay.roomNames().includes(longest), 'a name of exactly the cap opens')
   })
 
   it('lets a document called "healthz" be edited while GET /healthz still answers', async () => {
-    const { wsUrl, server } = await start()
+    const { wsUrl, server, relay } = await start()
     await editTogether(wsUrl, 'healthz')
-    expect(relay!.relay.roomNames()).toEqual(['healthz'])
+    expect(relay.roomNames()).toEqual(['healthz'])
 
     const response = await fetch(`${server.url}/healthz`)
     expect(response.status).toBe(200)

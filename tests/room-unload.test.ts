@@ -2,53 +2,13 @@
  * Rooms with nobody in them are unloaded after `roomIdleMs` and reloaded from
  * storage on the next join; nothing of the relay outlives `close()`.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CloseCode } from '../shared/close-codes.ts'
 import { createMemoryStorage } from '../server/storage/memory.ts'
 import type { DocumentStorage } from '../server/storage/types.ts'
-import {
-  connectClient,
-  openRawSocket,
-  startRelay,
-  waitFor,
-  waitSynced,
-  type RawSocket,
-  type TestClient,
-  type TestRelay,
-} from './support/harness.ts'
+import { useRelayScope, waitFor, waitSynced, type TestRelay } from './support/harness.ts'
 
-const relays: TestRelay[] = []
-const clients: TestClient[] = []
-const sockets: RawSocket[] = []
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy()
-  for (const socket of sockets.splice(0)) socket.ws.terminate()
-  await Promise.all(relays.splice(0).map((relay) => relay.close()))
-})
-
-async function start(options: Parameters<typeof startRelay>[0]): Promise<TestRelay> {
-  const relay = await startRelay(options)
-  relays.push(relay)
-  return relay
-}
-
-function client(relay: TestRelay, room: string): TestClient {
-  const c = connectClient(relay.wsUrl, room)
-  clients.push(c)
-  return c
-}
-
-async function rawSocket(relay: TestRelay, room: string): Promise<RawSocket> {
-  const socket = await openRawSocket(relay.wsUrl, room)
-  sockets.push(socket)
-  return socket
-}
-
-function leave(c: TestClient): void {
-  clients.splice(clients.indexOf(c), 1)
-  c.destroy()
-}
+const { start, client, raw, release } = useRelayScope()
 
 /** Real memory storage that counts loads per room and can hold loads back until released. */
 interface InstrumentedStorage {
@@ -91,16 +51,16 @@ function instrumentedStorage(): InstrumentedStorage {
 }
 
 async function editTogether(relay: TestRelay, room: string): Promise<string> {
-  const a = client(relay, room)
-  const b = client(relay, room)
+  const a = client(relay.wsUrl, room)
+  const b = client(relay.wsUrl, room)
   await Promise.all([waitSynced(a), waitSynced(b)])
   a.text.insert(0, 'first line from a\n')
   b.text.insert(0, 'first line from b\n')
   // The relay forwards an update only once storage has it, so convergence means both are stored.
   await waitFor(() => a.text.length === 36 && a.text.toString() === b.text.toString(), 'a and b to converge')
   const text = a.text.toString()
-  leave(a)
-  leave(b)
+  release(a)
+  release(b)
   return text
 }
 
@@ -118,13 +78,12 @@ describe('relay close', () => {
     const relay = await start({ roomIdleMs: 60_000 })
     await editTogether(relay, 'idle-at-close')
     await waitFor(() => relay.relay.stats().connections === 0, 'the clients to leave')
-    const held = await rawSocket(relay, 'open-at-close')
+    const held = await raw(relay.wsUrl, 'open-at-close')
     await waitFor(() => relay.relay.roomNames().length === 2, 'both rooms loaded')
     // The measurement can see the relay's own timers (idle countdown, heartbeat, HTTP checks).
     expect(count('Timeout')).toBeGreaterThan(baseline.Timeout)
 
-    relays.splice(relays.indexOf(relay), 1)
-    await relay.close()
+    await release(relay)
     expect(held.closeCode).toBe(CloseCode.GOING_AWAY.code)
     expect(relay.relay.stats()).toEqual({ rooms: 0, connections: 0, roomsFailingWrites: 0 })
 
@@ -144,7 +103,7 @@ describe('room unloading', () => {
     expect(relay.relay.stats().connections).toBe(0)
     expect(await relay.relay.storage.list()).toContain('notes')
 
-    const late = client(relay, 'notes')
+    const late = client(relay.wsUrl, 'notes')
     await waitSynced(late)
     await waitFor(() => late.text.toString() === text, 'the late joiner to receive the whole text')
     expect(relay.relay.roomNames()).toEqual(['notes'])
@@ -157,14 +116,14 @@ describe('room unloading', () => {
     const text = await editTogether(relay, 'busy')
     await waitFor(() => relay.relay.stats().connections === 0, 'the relay to see both clients leave')
 
-    const returning = client(relay, 'busy')
+    const returning = client(relay.wsUrl, 'busy')
     await waitSynced(returning)
     expect(returning.text.toString()).toBe(text)
 
     // Timers of equal length fire in the order they were set: once this probe
     // room (emptied after the join) has unloaded, the idle timer started when
     // 'busy' emptied has had its turn too.
-    const probe = await rawSocket(relay, 'probe')
+    const probe = await raw(relay.wsUrl, 'probe')
     await waitFor(() => relay.relay.roomNames().includes('probe'), 'the probe room to load')
     probe.ws.close()
     await waitFor(() => !relay.relay.roomNames().includes('probe'), 'the probe room to unload', 5_000)
@@ -174,7 +133,7 @@ describe('room unloading', () => {
     expect(returning.text.toString()).toBe(text)
 
     // The cancelled unload does not wedge the room: it still unloads later.
-    leave(returning)
+    release(returning)
     await waitFor(() => relay.relay.stats().rooms === 0, 'the room to unload once empty again', 5_000)
   })
 
@@ -183,7 +142,7 @@ describe('room unloading', () => {
     const relay = await start({ roomIdleMs: 100, storage })
     const release = hold()
 
-    const socket = await rawSocket(relay, 'slow')
+    const socket = await raw(relay.wsUrl, 'slow')
     await waitFor(() => loads.get('slow') === 1, 'the room load to start')
     socket.ws.close()
     await waitFor(() => relay.relay.stats().connections === 0, 'the relay to see the joiner leave')
@@ -193,7 +152,7 @@ describe('room unloading', () => {
     await waitFor(() => loaded.get('slow') === 1, 'the room load to finish')
     // The probe empties after 'slow' finished loading, so once it has unloaded
     // (equal idle periods), 'slow' has had its idle turn as well.
-    const probe = await rawSocket(relay, 'probe')
+    const probe = await raw(relay.wsUrl, 'probe')
     await waitFor(() => relay.relay.roomNames().includes('probe'), 'the probe room to load')
     probe.ws.close()
     await waitFor(() => !relay.relay.roomNames().includes('probe'), 'the probe room to unload')
@@ -201,7 +160,7 @@ describe('room unloading', () => {
     expect(relay.relay.stats().rooms).toBe(0)
 
     // Nothing stale is cached either: the next join loads afresh and works.
-    const again = client(relay, 'slow')
+    const again = client(relay.wsUrl, 'slow')
     await waitSynced(again)
     expect(loads.get('slow')).toBe(2)
     expect(relay.relay.roomNames()).toEqual(['slow'])

@@ -3,19 +3,10 @@
  * of making the relay buffer the room's traffic for it without bound, and
  * without costing the healthy connections a single update.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CloseCode } from '../shared/close-codes.ts'
 import { MessageType, SyncStep } from '../shared/protocol.ts'
-import {
-  connectClient,
-  openRawSocket,
-  startRelay,
-  waitFor,
-  waitSynced,
-  type RawSocket,
-  type TestClient,
-  type TestRelay,
-} from './support/harness.ts'
+import { useRelayScope, waitFor, waitSynced } from './support/harness.ts'
 
 const HIGH_WATER_BYTES = 64 * 1024
 const UPDATES = 2000
@@ -28,16 +19,7 @@ const UPDATES = 2000
  */
 const CHUNK_CHARS = 4096
 
-let relay: TestRelay | null = null
-const clients: TestClient[] = []
-const sockets: RawSocket[] = []
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy()
-  for (const socket of sockets.splice(0)) socket.ws.terminate()
-  await relay?.close()
-  relay = null
-})
+const { start, client, raw } = useRelayScope()
 
 /** Chunk `i`: its number, then filler, so a lost or reordered update shows. */
 const chunk = (i: number): string => `<${i}>`.padEnd(CHUNK_CHARS, String.fromCharCode(97 + (i % 26)))
@@ -46,15 +28,13 @@ const isUpdate = (frame: Uint8Array): boolean => frame[0] === MessageType.SYNC &
 
 describe('slow consumer', () => {
   it('closes a connection that stops reading with SLOW_CONSUMER; the others get every update', async () => {
-    relay = await startRelay({ sendBufferHighWaterBytes: HIGH_WATER_BYTES, slowConsumerGraceMs: 200 })
+    const relay = await start({ sendBufferHighWaterBytes: HIGH_WATER_BYTES, slowConsumerGraceMs: 200 })
     const room = 'slow-consumer'
-    const healthy = connectClient(relay.wsUrl, room)
-    const writer = connectClient(relay.wsUrl, room)
-    clients.push(healthy, writer)
+    const healthy = client(relay.wsUrl, room)
+    const writer = client(relay.wsUrl, room)
     await Promise.all([waitSynced(healthy), waitSynced(writer)])
 
-    const slow = await openRawSocket(relay.wsUrl, room)
-    sockets.push(slow)
+    const slow = await raw(relay.wsUrl, room)
     await waitFor(() => slow.received.length > 0, 'the slow socket has joined (got sync step 1)')
     const connectionsBefore = relay.relay.stats().connections
     expect(connectionsBefore).toBe(3)
@@ -79,7 +59,7 @@ describe('slow consumer', () => {
 
     // The relay lets go of the slow connection at once, while its socket is
     // still paused: the room does not wait for the close handshake.
-    await waitFor(() => relay!.relay.stats().connections === connectionsBefore - 1, 'the relay dropped the slow connection')
+    await waitFor(() => relay.relay.stats().connections === connectionsBefore - 1, 'the relay dropped the slow connection')
     // The close frame sits behind everything the relay had queued for the
     // socket, so it arrives only once the socket reads again.
     slow.ws.resume()

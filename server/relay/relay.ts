@@ -53,8 +53,12 @@ export interface Relay {
   roomNames(): string[]
   /** Resolves once the named room (if loaded) has committed everything it received. */
   flushRoom(name: string): Promise<void>
-  /** Close every connection with 1001, commit pending writes, unload rooms, close storage. */
-  close(): Promise<void>
+  /**
+   * Close every connection with 1001, commit pending writes, unload rooms,
+   * close storage. Rejects, naming the documents, if storage has not taken
+   * every pending update within `timeoutMs` (default 10 000).
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>
   readonly storage: DocumentStorage
 }
 
@@ -87,8 +91,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const rooms = new Map<string, Promise<Room>>()
   const loaded = new Map<string, Room>()
   const unloading = new Map<string, Promise<void>>()
+  // Rooms being unloaded still count in stats until their writes are done.
+  const draining = new Set<Room>()
   const connections = new Set<Connection>()
-  let closing = false
+  let closing: Promise<void> | null = null
 
   const context: RoomContext = {
     storage,
@@ -124,18 +130,48 @@ export function createRelay(options: RelayOptions = {}): Relay {
     if (loaded.get(room.name) !== room || room.connections.size > 0) return
     rooms.delete(room.name)
     loaded.delete(room.name)
+    draining.add(room)
     const done = room.flush().then(() => room.destroy())
     unloading.set(room.name, done)
     try {
       await done
     } finally {
+      draining.delete(room)
       if (unloading.get(room.name) === done) unloading.delete(room.name)
     }
   }
 
+  async function closeAll(timeoutMs: number): Promise<void> {
+    for (const connection of connections) connection.close(CloseCode.GOING_AWAY)
+    // Let joins in flight settle so their rooms are in `loaded` below.
+    await Promise.allSettled([...rooms.values()])
+    const drained = Promise.all([
+      ...[...loaded.values()].map(async (room) => {
+        for (const connection of room.connections) room.leave(connection)
+        await room.flush()
+        room.destroy()
+      }),
+      ...unloading.values(),
+    ])
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = setTimeout(() => resolve('expired'), timeoutMs)
+    })
+    const outcome = await Promise.race([drained.then(() => 'drained' as const), expired])
+    clearTimeout(timer)
+    if (outcome === 'expired') {
+      // The rooms keep retrying in the background; the caller decides whether to wait or exit.
+      const unsaved = [...loaded.values(), ...draining].filter((room) => room.pendingWrites > 0 || room.writeError).map((room) => room.name)
+      throw new Error(`storage did not take the pending updates within ${timeoutMs} ms (documents: ${unsaved.join(', ') || 'unknown'})`)
+    }
+    rooms.clear()
+    loaded.clear()
+    await storage.close()
+  }
+
   function connect(socket: RelaySocket, roomName: string): ConnectionHandle {
     const connection = new Connection(socket, roomName, limits)
-    if (closing) {
+    if (closing !== null) {
       connection.close(CloseCode.GOING_AWAY)
       return { receive() {}, closed() {} }
     }
@@ -193,28 +229,16 @@ export function createRelay(options: RelayOptions = {}): Relay {
     connect,
     stats() {
       let failing = 0
-      for (const room of loaded.values()) if (room.writeError) failing++
+      for (const room of [...loaded.values(), ...draining]) if (room.writeError) failing++
       return { rooms: loaded.size, connections: connections.size, roomsFailingWrites: failing }
     },
     roomNames: () => [...loaded.keys()],
     async flushRoom(name) {
       await loaded.get(name)?.flush()
     },
-    async close() {
-      if (closing) return
-      closing = true
-      for (const connection of connections) connection.close(CloseCode.GOING_AWAY)
-      // Let joins in flight settle so their rooms are in `loaded` below.
-      await Promise.allSettled([...rooms.values()])
-      for (const room of loaded.values()) {
-        for (const connection of room.connections) room.leave(connection)
-        await room.flush()
-        room.destroy()
-      }
-      await Promise.allSettled([...unloading.values()])
-      rooms.clear()
-      loaded.clear()
-      await storage.close()
+    close(options = {}) {
+      closing ??= closeAll(options.timeoutMs ?? 10_000)
+      return closing
     },
   }
 }

@@ -32,6 +32,7 @@ export function createMemoryStorage(): DocumentStorage {
       return { updates, head: log.entries.at(-1)?.head ?? 0, bytes }
     },
     async append(name, updates) {
+      if (updates.length === 0) throw new RangeError('append: no updates')
       const log = logOf(name)
       for (const update of updates) log.entries.push({ head: log.nextHead++, update: update.slice() })
       return log.nextHead - 1

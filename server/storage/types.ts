@@ -20,7 +20,7 @@ export interface StoredDocument {
 export interface DocumentStorage {
   /** The document's log, or an empty log when it was never written. Rejects when storage fails. */
   load(name: string): Promise<StoredDocument>
-  /** Durably append updates, in order, in one transaction. Resolves with the new head. */
+  /** Durably append updates (at least one), in order, in one transaction. Resolves with the new head. */
   append(name: string, updates: readonly Uint8Array[]): Promise<number>
   /** Replace every update up to and including `head` with `state`, in one transaction. */
   compact(name: string, state: Uint8Array, head: number): Promise<void>

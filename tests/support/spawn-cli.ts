@@ -3,6 +3,9 @@
  * process, the way an operator would, for CLI tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** The repository root, from this file's location (tests/support/). */
@@ -17,6 +20,11 @@ export interface ExitResult {
 export interface CliRunOptions {
   /** Added to the environment. `undefined` removes a variable. */
   env?: Record<string, string | undefined>
+  /**
+   * Working directory. Default: a fresh temporary one, so the default
+   * `./data` storage never carries documents from one run into the next.
+   */
+  cwd?: string
   /** Bound on the wait (for the listening line, or for the exit). Default 15 000 ms. */
   timeoutMs?: number
 }
@@ -47,7 +55,7 @@ const LISTENING = /^listening on (http:\/\/(.+):(\d+))$/
 function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('COLLAB_RELAY_')) env[key] = value
+    if (!key.startsWith('COLLAB_RELAY_') && key !== 'DATABASE_URL') env[key] = value
   }
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key]
@@ -65,10 +73,10 @@ interface Child {
   onLine(listener: (line: string) => void): void
 }
 
-function start(args: readonly string[], env: CliRunOptions['env']): Child {
+function start(args: readonly string[], options: CliRunOptions): Child {
   const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: REPO_ROOT,
-    env: childEnv(env),
+    cwd: options.cwd ?? mkdtempSync(join(tmpdir(), 'collab-cli-')),
+    env: childEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const stdoutLines: string[] = []
@@ -125,7 +133,7 @@ async function bounded<T>(promise: Promise<T>, timeoutMs: number, onTimeout: () 
  */
 export async function spawnCli(args: readonly string[], options: CliRunOptions = {}): Promise<SpawnedCli> {
   const timeoutMs = options.timeoutMs ?? 15_000
-  const child = start(args, options.env)
+  const child = start(args, options)
   const listening = new Promise<RegExpExecArray>((resolve, reject) => {
     child.onLine((line) => {
       const match = LISTENING.exec(line)
@@ -176,7 +184,7 @@ export interface CliOutcome extends ExitResult {
 /** Run the CLI to completion (for `--help`, `--version` and bad settings). SIGKILLs it past the bound. */
 export async function runCli(args: readonly string[], options: CliRunOptions = {}): Promise<CliOutcome> {
   const timeoutMs = options.timeoutMs ?? 15_000
-  const child = start(args, options.env)
+  const child = start(args, options)
   try {
     const result = await bounded(child.exited, timeoutMs, () => new Error(`collab-relay ${args.join(' ')} did not exit within ${timeoutMs} ms`))
     return { ...result, stdout: child.stdout(), stderr: child.stderr() }

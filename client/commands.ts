@@ -1,0 +1,110 @@
+/**
+ * Editing commands for the toolbar and keymap, and the questions the
+ * toolbar asks to show what is active. Plain ProseMirror commands over the
+ * shared schema.
+ */
+import { lift, setBlockType, toggleMark, wrapIn } from 'prosemirror-commands'
+import type { MarkType, NodeType } from 'prosemirror-model'
+import { type Command, type EditorState, TextSelection } from 'prosemirror-state'
+import { liftListItem, wrapInList } from 'prosemirror-schema-list'
+import { safeHref, schema } from '../shared/schema.ts'
+
+const { nodes, marks } = schema
+
+export const toggleBold: Command = toggleMark(marks.bold)
+export const toggleItalic: Command = toggleMark(marks.italic)
+export const toggleStrike: Command = toggleMark(marks.strike)
+export const toggleCode: Command = toggleMark(marks.code)
+export const setParagraph: Command = setBlockType(nodes.paragraph)
+export const setCodeBlock: Command = setBlockType(nodes.code_block)
+export const setHeading = (level: 1 | 2 | 3): Command => setBlockType(nodes.heading, { level })
+
+/** Wrap in a blockquote, or lift out of one. */
+export const toggleBlockquote: Command = (state, dispatch) =>
+  isInside(state, nodes.blockquote) ? lift(state, dispatch) : wrapIn(nodes.blockquote)(state, dispatch)
+
+/** Make a list of the selection, lift it out of this kind of list, or switch the list's kind. */
+export const toggleList =
+  (type: NodeType): Command =>
+  (state, dispatch) => {
+    const list = closestList(state)
+    if (!list) return wrapInList(type)(state, dispatch)
+    if (list.node.type === type) return liftListItem(nodes.list_item)(state, dispatch)
+    if (dispatch) dispatch(state.tr.setNodeMarkup(list.pos, type))
+    return true
+  }
+
+export const toggleBulletList: Command = toggleList(nodes.bullet_list)
+export const toggleOrderedList: Command = toggleList(nodes.ordered_list)
+
+export const insertHorizontalRule: Command = (state, dispatch) => {
+  if (dispatch) dispatch(state.tr.replaceSelectionWith(nodes.horizontal_rule.create()).scrollIntoView())
+  return true
+}
+
+export const insertHardBreak: Command = (state, dispatch) => {
+  if (state.selection.$from.parent.type.spec.code) return false
+  if (dispatch) dispatch(state.tr.replaceSelectionWith(nodes.hard_break.create()).scrollIntoView())
+  return true
+}
+
+/**
+ * Set a link on the selection (or remove it when `href` is empty). With an
+ * empty selection, the URL itself is inserted as the link text.
+ */
+export const setLink =
+  (href: string): Command =>
+  (state, dispatch) => {
+    const { from, to, empty } = state.selection
+    const url = href.trim()
+    if (!url) {
+      if (dispatch) dispatch(state.tr.removeMark(from, to, marks.link))
+      return true
+    }
+    const mark = marks.link.create({ href: safeHref(url) })
+    if (!dispatch) return true
+    if (empty) {
+      const tr = state.tr.insert(from, schema.text(url, [mark]))
+      dispatch(tr.setSelection(TextSelection.create(tr.doc, from + url.length)))
+    } else {
+      dispatch(state.tr.removeMark(from, to, marks.link).addMark(from, to, mark))
+    }
+    return true
+  }
+
+/** Whether a mark is on at the cursor, or anywhere in the selection. */
+export function isMarkActive(state: EditorState, type: MarkType): boolean {
+  const { from, $from, to, empty } = state.selection
+  if (empty) return Boolean(type.isInSet(state.storedMarks ?? $from.marks()))
+  return state.doc.rangeHasMark(from, to, type)
+}
+
+/** The href of the link at the cursor, if there is one. */
+export function activeLink(state: EditorState): string | null {
+  const { $from } = state.selection
+  const mark = marks.link.isInSet(state.storedMarks ?? $from.marks())
+  return mark ? String(mark.attrs.href) : null
+}
+
+/** Whether the selection's textblock is of this type (and attributes, for headings). */
+export function isBlockActive(state: EditorState, type: NodeType, attrs: Record<string, unknown> = {}): boolean {
+  const parent = state.selection.$from.parent
+  if (parent.type !== type) return false
+  return Object.entries(attrs).every(([key, value]) => parent.attrs[key] === value)
+}
+
+/** Whether the selection sits inside a node of this type at any depth. */
+export function isInside(state: EditorState, type: NodeType): boolean {
+  const { $from } = state.selection
+  for (let depth = $from.depth; depth > 0; depth--) if ($from.node(depth).type === type) return true
+  return false
+}
+
+function closestList(state: EditorState): { node: ReturnType<EditorState['doc']['nodeAt']> & object; pos: number } | null {
+  const { $from } = state.selection
+  for (let depth = $from.depth; depth > 0; depth--) {
+    const node = $from.node(depth)
+    if (node.type === nodes.bullet_list || node.type === nodes.ordered_list) return { node, pos: $from.before(depth) }
+  }
+  return null
+}

@@ -1,0 +1,139 @@
+import pg from 'pg'
+import type { DocumentStorage, StoredDocument } from './types.ts'
+
+/** Options for `createPostgresStorage`. */
+export interface PostgresStorageOptions {
+  /** `postgres://user@host:port/database` */
+  connectionString: string
+  /** Schema that holds the tables; created if missing. Default `public`. */
+  schema?: string
+  /** Most connections the pool opens. Default 10. */
+  maxConnections?: number
+}
+
+/** Bump when the schema changes, and add the step to `migrations`. */
+const SCHEMA_VERSION = 1
+
+const migrations = (schema: string): Record<number, string> => ({
+  1: `
+    CREATE TABLE ${schema}.collab_updates (
+      seq  BIGSERIAL PRIMARY KEY,
+      doc  TEXT NOT NULL,
+      data BYTEA NOT NULL
+    );
+    CREATE INDEX collab_updates_by_doc ON ${schema}.collab_updates (doc, seq);
+  `,
+})
+
+/** Any fixed number: every instance takes the same advisory lock to migrate one at a time. */
+const MIGRATION_LOCK_KEY = 7_240_512
+
+/**
+ * PostgreSQL storage for production and for several relay instances sharing
+ * documents. Same semantics as the SQLite backend: an append-only log per
+ * document, a compacted snapshot replacing its prefix in one transaction.
+ * The schema is created and migrated on start (under an advisory lock, so
+ * instances starting together do not race).
+ */
+export async function createPostgresStorage(options: PostgresStorageOptions): Promise<DocumentStorage> {
+  const schema = quoteIdentifier(options.schema ?? 'public')
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 })
+  // An idle client that loses its server emits here; without a listener it would crash the process.
+  pool.on('error', () => {})
+  try {
+    await migrate(pool, schema)
+  } catch (error) {
+    await pool.end()
+    throw error
+  }
+  const table = `${schema}.collab_updates`
+
+  return {
+    async load(name): Promise<StoredDocument> {
+      const result = await pool.query<{ seq: string; data: Buffer }>(
+        `SELECT seq, data FROM ${table} WHERE doc = $1 ORDER BY seq`,
+        [name],
+      )
+      let bytes = 0
+      const updates = result.rows.map((row) => {
+        bytes += row.data.byteLength
+        return new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength)
+      })
+      return { updates, head: Number(result.rows.at(-1)?.seq ?? 0), bytes }
+    },
+    async append(name, updates) {
+      if (updates.length === 0) throw new RangeError('append: no updates')
+      // One statement is one transaction: all of the batch or none of it.
+      const result = await pool.query<{ seq: string }>(
+        `INSERT INTO ${table} (doc, data)
+         SELECT $1, u FROM unnest($2::bytea[]) WITH ORDINALITY AS batch(u, i) ORDER BY i
+         RETURNING seq`,
+        [name, updates.map((update) => Buffer.from(update.buffer, update.byteOffset, update.byteLength))],
+      )
+      return Math.max(...result.rows.map((row) => Number(row.seq)))
+    },
+    async compact(name, state, head) {
+      const client = await pool.connect()
+      try {
+        await client.query('BEGIN')
+        await client.query(`DELETE FROM ${table} WHERE doc = $1 AND seq <= $2`, [name, head])
+        // The snapshot takes the seq of the last update it replaces, so it
+        // stays ahead of everything appended after that point.
+        await client.query(`INSERT INTO ${table} (seq, doc, data) VALUES ($1, $2, $3)`, [
+          head,
+          name,
+          Buffer.from(state.buffer, state.byteOffset, state.byteLength),
+        ])
+        await client.query('COMMIT')
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {})
+        throw error
+      } finally {
+        client.release()
+      }
+    },
+    async delete(name) {
+      await pool.query(`DELETE FROM ${table} WHERE doc = $1`, [name])
+    },
+    async list() {
+      const result = await pool.query<{ doc: string }>(`SELECT DISTINCT doc FROM ${table} ORDER BY doc`)
+      return result.rows.map((row) => row.doc)
+    },
+    async close() {
+      await pool.end()
+    },
+  }
+}
+
+async function migrate(pool: pg.Pool, schema: string): Promise<void> {
+  const client = await pool.connect()
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
+    await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.collab_schema (version INTEGER NOT NULL)`)
+    const found = await client.query<{ version: number }>(`SELECT version FROM ${schema}.collab_schema`)
+    const current = found.rows[0]?.version ?? 0
+    if (current > SCHEMA_VERSION) {
+      throw new Error(`the database was written by a newer version (schema ${current}; this one knows ${SCHEMA_VERSION})`)
+    }
+    const steps = migrations(schema)
+    for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
+      await client.query('BEGIN')
+      await client.query(steps[version])
+      await client.query(`DELETE FROM ${schema}.collab_schema`)
+      await client.query(`INSERT INTO ${schema}.collab_schema (version) VALUES ($1)`, [version])
+      await client.query('COMMIT')
+    }
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw error
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {})
+    client.release()
+  }
+}
+
+function quoteIdentifier(name: string): string {
+  if (name.length === 0 || name.length > 63) throw new RangeError(`invalid schema name "${name}"`)
+  return `"${name.replace(/"/g, '""')}"`
+}

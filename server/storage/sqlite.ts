@@ -1,0 +1,148 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import type { DocumentStorage, StoredDocument } from './types.ts'
+
+/** Options for `createSqliteStorage`. */
+export interface SqliteStorageOptions {
+  /** Database file; its directory is created if missing. `:memory:` works for tests. */
+  file: string
+  /**
+   * `full` (default) syncs the write-ahead log to disk at every commit, so a
+   * committed update survives a power cut, not only a crash of the relay.
+   * `normal` survives any crash of the relay process but may lose the last
+   * commits if the machine itself goes down; it is faster on slow disks.
+   */
+  synchronous?: 'full' | 'normal'
+}
+
+/** Bump when the schema changes, and add the step to `MIGRATIONS`. */
+const SCHEMA_VERSION = 1
+const MIGRATIONS: Record<number, string> = {
+  1: `
+    CREATE TABLE updates (
+      seq  INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: heads only grow
+      doc  TEXT NOT NULL,
+      data BLOB NOT NULL
+    );
+    CREATE INDEX updates_by_doc ON updates (doc, seq);
+  `,
+}
+
+interface QueuedAppend {
+  name: string
+  updates: readonly Uint8Array[]
+  resolve(head: number): void
+  reject(error: unknown): void
+}
+
+/**
+ * The embedded default: one SQLite file in WAL mode, an append-only log of
+ * updates per document with compacted snapshots in place of their prefix.
+ *
+ * better-sqlite3 is synchronous, so each commit blocks the event loop for
+ * its fsync. Appends from every room that arrive in the same event-loop turn
+ * are therefore committed together in one transaction (group commit): one
+ * fsync per turn, however many documents are being edited.
+ */
+export function createSqliteStorage(options: SqliteStorageOptions): DocumentStorage {
+  if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true })
+  const db = new Database(options.file)
+  try {
+    // The version check comes first: a newer version's file is left as it was.
+    migrate(db)
+    db.pragma('journal_mode = WAL')
+    db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`)
+    db.pragma('busy_timeout = 5000')
+  } catch (error) {
+    db.close()
+    throw error
+  }
+
+  const insert = db.prepare<[number | null, string, Uint8Array]>('INSERT INTO updates (seq, doc, data) VALUES (?, ?, ?)')
+  const selectDoc = db.prepare<[string], { seq: number; data: Buffer }>('SELECT seq, data FROM updates WHERE doc = ? ORDER BY seq')
+  const deleteUpTo = db.prepare<[string, number]>('DELETE FROM updates WHERE doc = ? AND seq <= ?')
+  const deleteDoc = db.prepare<[string]>('DELETE FROM updates WHERE doc = ?')
+  const listDocs = db.prepare<[], { doc: string }>('SELECT DISTINCT doc FROM updates ORDER BY doc')
+
+  const appendAll = db.transaction((queue: QueuedAppend[]) =>
+    queue.map(({ name, updates }) => {
+      let head = 0
+      for (const update of updates) head = Number(insert.run(null, name, update).lastInsertRowid)
+      return head
+    }),
+  )
+  // The snapshot takes the seq of the last update it replaces, so it stays
+  // ahead of everything appended after that point.
+  const compactTx = db.transaction((name: string, state: Uint8Array, head: number) => {
+    deleteUpTo.run(name, head)
+    insert.run(head, name, state)
+  })
+
+  let queue: QueuedAppend[] = []
+  let scheduled = false
+  let closed = false
+  const flushQueue = (): void => {
+    scheduled = false
+    const batch = queue
+    queue = []
+    if (batch.length === 0) return
+    try {
+      const heads = appendAll(batch)
+      batch.forEach((entry, i) => entry.resolve(heads[i]))
+    } catch (error) {
+      for (const entry of batch) entry.reject(error)
+    }
+  }
+
+  return {
+    async load(name): Promise<StoredDocument> {
+      const rows = selectDoc.all(name)
+      let bytes = 0
+      const updates = rows.map((row) => {
+        bytes += row.data.byteLength
+        return new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength)
+      })
+      return { updates, head: rows.at(-1)?.seq ?? 0, bytes }
+    },
+    append(name, updates) {
+      if (closed) return Promise.reject(new Error('storage is closed'))
+      if (updates.length === 0) return Promise.reject(new RangeError('append: no updates'))
+      return new Promise<number>((resolve, reject) => {
+        queue.push({ name, updates, resolve, reject })
+        if (!scheduled) {
+          scheduled = true
+          setImmediate(flushQueue)
+        }
+      })
+    },
+    async compact(name, state, head) {
+      compactTx(name, state, head)
+    },
+    async delete(name) {
+      deleteDoc.run(name)
+    },
+    async list() {
+      return listDocs.all().map((row) => row.doc)
+    },
+    async close() {
+      if (closed) return
+      flushQueue()
+      closed = true
+      db.close()
+    },
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`the database was written by a newer version (schema ${current}; this one knows ${SCHEMA_VERSION})`)
+  }
+  db.transaction(() => {
+    for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
+      db.exec(MIGRATIONS[version])
+      db.pragma(`user_version = ${version}`)
+    }
+  })()
+}
