@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url'
 import { gunzipSync } from 'node:zlib'
 import * as Y from 'yjs'
 
-/** `[position, deleteCount, insertString]`, positions in code points. */
+/**
+ * `[position, deleteCount, insertString]`, positions in code points. Y.Text
+ * counts UTF-16 units; both traces are ASCII, where the two agree.
+ */
 export type Patch = [number, number, string]
 
 export interface Trace {

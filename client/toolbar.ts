@@ -64,7 +64,7 @@ function items(promptForLink: LinkPrompt): ToolbarItem[][] {
       { id: 'code', label: '</>', title: 'Inline code (Mod-E)', command: toggleCode, active: (s) => isMarkActive(s, marks.code) },
       {
         id: 'link',
-        label: '🔗',
+        label: 'Link',
         title: 'Link',
         // Asking applicability must not prompt; only a real click does.
         command: (state, dispatch, view) => {

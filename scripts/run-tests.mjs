@@ -2,7 +2,7 @@
 // The whole test suite in one command: the type check (counted as one test),
 // then every vitest file. Ends with the line CI reads: `N passed, N failed`.
 import { spawnSync } from 'node:child_process'
-import { readFileSync, rmSync, mkdirSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -11,6 +11,17 @@ const bin = (name) => join(root, 'node_modules', '.bin', name)
 const reportPath = join(root, 'test-results', 'vitest.json')
 let passed = 0
 let failed = 0
+
+// The browser tests drive Debian's Chromium (no browser download works here).
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+if (!existsSync(CHROMIUM)) {
+  console.log(`${CHROMIUM} is missing: installing Debian's chromium package (about 30 s)`)
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo']
+  const run = (args) => spawnSync(sudo.length ? 'sudo' : args[0], sudo.length ? args : args.slice(1), { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+  run(['apt-get', 'update', '-qq'])
+  run(['apt-get', 'install', '-y', '-qq', 'chromium'])
+  if (!existsSync(CHROMIUM)) console.error('chromium could not be installed; the browser tests will fail')
+}
 
 console.log('typecheck: tsc --noEmit')
 const tsc = spawnSync(bin('tsc'), ['--noEmit', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' })

@@ -4,7 +4,9 @@
  */
 import { createServer, type Server } from 'node:net'
 import type { AddressInfo } from 'node:net'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CloseCode } from '../shared/close-codes.ts'
 import { SETTINGS } from '../server/cli-args.ts'
@@ -21,8 +23,8 @@ const clients: TestClient[] = []
 const sockets: RawSocket[] = []
 const blockers: Server[] = []
 
-async function startCli(args: string[], env?: Record<string, string | undefined>): Promise<SpawnedCli> {
-  const cli = await spawnCli(args, { env })
+async function startCli(args: string[], env?: Record<string, string | undefined>, cwd?: string): Promise<SpawnedCli> {
+  const cli = await spawnCli(args, { env, cwd })
   relays.push(cli)
   return cli
 }
@@ -103,6 +105,31 @@ describe('collab-relay: editing', () => {
     )
     expect(a.text.toString()).toContain('hello from a. ')
     expect(b.text.toString()).toContain('hello from b. ')
+  })
+})
+
+describe('collab-relay: storage', () => {
+  it('keeps documents across a restart with no flag (SQLite under ./data) and says where', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'collab-cli-'))
+    const first = await startCli(['--port', '0'], undefined, cwd)
+    expect(first.stderr).toContain(`SQLite at ${join('data', 'collab-relay.sqlite')}`)
+    const writer = connectClient(first.wsUrl, 'kept')
+    clients.push(writer)
+    await waitSynced(writer)
+    writer.text.insert(0, 'survives a restart')
+    writer.provider.disconnect()
+    expect(await first.stop('SIGTERM')).toEqual({ code: 0, signal: null })
+
+    const second = await startCli(['--port', '0'], undefined, cwd)
+    const reader = connectClient(second.wsUrl, 'kept')
+    clients.push(reader)
+    await waitSynced(reader)
+    expect(reader.text.toString()).toBe('survives a restart')
+  })
+
+  it('--memory says at start that nothing is kept on disk', async () => {
+    const cli = await startCli(['--port', '0', '--memory'])
+    expect(cli.stderr).toMatch(/in memory only.*nothing is written to disk/)
   })
 })
 

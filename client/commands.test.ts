@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest'
+import type { Node } from 'prosemirror-model'
+import { EditorState, TextSelection, type Command } from 'prosemirror-state'
+import { schema } from '../shared/schema.ts'
+import {
+  activeLink,
+  insertHardBreak,
+  insertHorizontalRule,
+  isBlockActive,
+  isInside,
+  isMarkActive,
+  setCodeBlock,
+  setHeading,
+  setLink,
+  toggleBlockquote,
+  toggleBold,
+  toggleBulletList,
+  toggleCode,
+  toggleItalic,
+  toggleOrderedList,
+} from './commands.ts'
+
+const { nodes, marks } = schema
+const p = (text: string) => nodes.paragraph.create(null, schema.text(text))
+
+/** A state over `doc` with the text selection from..to (positions in the doc). */
+function stateOf(doc: Node, from: number, to = from): EditorState {
+  const state = EditorState.create({ schema, doc })
+  return state.apply(state.tr.setSelection(TextSelection.create(state.doc, from, to)))
+}
+
+function run(state: EditorState, command: Command): EditorState {
+  let next = state
+  const applied = command(state, (tr) => (next = state.apply(tr)))
+  expect(applied).toBe(true)
+  return next
+}
+
+describe('mark commands', () => {
+  it('toggle bold on and off over a selection, and report it active', () => {
+    const state = stateOf(nodes.doc.create(null, p('hello world')), 1, 6)
+    const bold = run(state, toggleBold)
+    expect(bold.doc.rangeHasMark(1, 6, marks.bold)).toBe(true)
+    expect(bold.doc.rangeHasMark(6, 12, marks.bold)).toBe(false)
+    expect(isMarkActive(bold, marks.bold)).toBe(true)
+    expect(isMarkActive(bold, marks.italic)).toBe(false)
+    const plain = run(bold, toggleBold)
+    expect(plain.doc.rangeHasMark(1, 6, marks.bold)).toBe(false)
+  })
+
+  it('inline code removes the other marks it excludes', () => {
+    const italic = run(stateOf(nodes.doc.create(null, p('x = 1')), 1, 6), toggleItalic)
+    const coded = run(italic, toggleCode)
+    expect(coded.doc.rangeHasMark(1, 6, marks.code)).toBe(true)
+    expect(coded.doc.rangeHasMark(1, 6, marks.italic)).toBe(false)
+  })
+
+  it('sets a link on a selection and removes it with an empty address', () => {
+    const linked = run(stateOf(nodes.doc.create(null, p('see docs')), 5, 9), setLink('example.com/docs'))
+    expect(linked.doc.rangeHasMark(5, 9, marks.link)).toBe(true)
+    const atLink = linked.apply(linked.tr.setSelection(TextSelection.create(linked.doc, 6)))
+    expect(activeLink(atLink)).toBe('https://example.com/docs')
+    const unlinked = run(stateOf(linked.doc, 5, 9), setLink(''))
+    expect(unlinked.doc.rangeHasMark(5, 9, marks.link)).toBe(false)
+  })
+
+  it('inserts the address as linked text when nothing is selected', () => {
+    const state = run(stateOf(nodes.doc.create(null, p('go ')), 4), setLink('https://a.example'))
+    expect(state.doc.textContent).toBe('go https://a.example')
+    expect(state.doc.rangeHasMark(4, 21, marks.link)).toBe(true)
+    expect(state.selection.from).toBe(21)
+  })
+})
+
+describe('block commands', () => {
+  it('turns a paragraph into a heading of a level, and reports which', () => {
+    const state = run(stateOf(nodes.doc.create(null, p('Title')), 2), setHeading(2))
+    expect(state.doc.firstChild!.type).toBe(nodes.heading)
+    expect(state.doc.firstChild!.attrs.level).toBe(2)
+    expect(isBlockActive(state, nodes.heading, { level: 2 })).toBe(true)
+    expect(isBlockActive(state, nodes.heading, { level: 1 })).toBe(false)
+  })
+
+  it('makes a code block', () => {
+    const state = run(stateOf(nodes.doc.create(null, p('let x')), 2), setCodeBlock)
+    expect(state.doc.firstChild!.type).toBe(nodes.code_block)
+  })
+
+  it('wraps in a blockquote and lifts out again', () => {
+    const quoted = run(stateOf(nodes.doc.create(null, p('quote')), 2), toggleBlockquote)
+    expect(quoted.doc.firstChild!.type).toBe(nodes.blockquote)
+    expect(isInside(quoted, nodes.blockquote)).toBe(true)
+    const lifted = run(quoted, toggleBlockquote)
+    expect(lifted.doc.firstChild!.type).toBe(nodes.paragraph)
+  })
+
+  it('makes a list, switches its kind, and lifts out of it', () => {
+    const bullets = run(stateOf(nodes.doc.create(null, p('item')), 2), toggleBulletList)
+    expect(bullets.doc.firstChild!.type).toBe(nodes.bullet_list)
+    const numbered = run(bullets, toggleOrderedList)
+    expect(numbered.doc.firstChild!.type).toBe(nodes.ordered_list)
+    expect(numbered.doc.firstChild!.firstChild!.type).toBe(nodes.list_item)
+    const plain = run(numbered, toggleOrderedList)
+    expect(plain.doc.firstChild!.type).toBe(nodes.paragraph)
+  })
+
+  it('inserts a horizontal rule', () => {
+    const state = run(stateOf(nodes.doc.create(null, [p('a'), p('b')]), 2), insertHorizontalRule)
+    const types: string[] = []
+    state.doc.forEach((node) => types.push(node.type.name))
+    expect(types).toContain('horizontal_rule')
+  })
+
+  it('inserts a hard break in text but not in a code block', () => {
+    const state = run(stateOf(nodes.doc.create(null, p('ab')), 2), insertHardBreak)
+    expect(state.doc.firstChild!.child(1).type).toBe(nodes.hard_break)
+    const code = stateOf(nodes.doc.create(null, nodes.code_block.create(null, schema.text('x'))), 2)
+    expect(insertHardBreak(code)).toBe(false)
+  })
+})
