@@ -16,7 +16,7 @@ import { roomNameToPath } from '../shared/room-name.ts'
 import { FRAGMENT_NAME, schema } from '../shared/schema.ts'
 import { markdownInputRules } from './input-rules.ts'
 import { editorKeymaps } from './keymap.ts'
-import { buildCaret, buildSelection, renderPeople } from './presence.ts'
+import { buildCaret, buildSelection, refreshCaretsOnChange, renderPeople } from './presence.ts'
 import { statusLabel, trackStatus, type EditorStatus } from './sync-status.ts'
 import { toolbarPlugin, type LinkPrompt } from './toolbar.ts'
 import { cleanName, colorForName, guestName, safeColor, type CollabUser } from './user.ts'
@@ -134,6 +134,7 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
   const tracker = trackStatus(provider, doc, showStatus)
   showStatus(tracker.status)
   const stopPeople = chrome ? renderPeople(people, awareness) : () => {}
+  const stopCaretRefresh = refreshCaretsOnChange(view.dom, awareness)
 
   // Ask for a fresh token before every connection attempt; the stock
   // provider reconnects by itself (with backoff), so hook its status.
@@ -164,6 +165,7 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
       if (destroyed) return
       destroyed = true
       stopPeople()
+      stopCaretRefresh()
       tracker.destroy()
       provider.off('status', onStatusForToken)
       view.destroy()

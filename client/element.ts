@@ -29,7 +29,12 @@ export class CollabEditorElement extends HTMLElement {
   }
 
   attributeChangedCallback(name: string, previous: string | null, next: string | null): void {
-    if (!this.isConnected || previous === next || !this.editor) return
+    if (!this.isConnected || previous === next) return
+    // Not started yet (waiting for `server` or `document`): maybe now it can.
+    if (!this.editor) {
+      this.start()
+      return
+    }
     if (name === 'user-name' || name === 'user-color') {
       this.editor.setUser({ name: this.getAttribute('user-name') ?? '', color: this.getAttribute('user-color') ?? undefined })
       return

@@ -13,18 +13,42 @@ interface RemoteUser {
 }
 
 /** The caret y-prosemirror places for another person: a coloured bar with their name. */
-export function buildCaret(user: RemoteUser): HTMLElement {
-  const color = safeColor(user.color)
+export function buildCaret(user: RemoteUser, clientId: number): HTMLElement {
   const caret = document.createElement('span')
   caret.className = 'collab-editor__caret'
-  caret.style.borderColor = color
+  caret.dataset.clientId = String(clientId)
   const label = document.createElement('span')
   label.className = 'collab-editor__caret-label'
-  label.style.backgroundColor = color
-  label.textContent = displayName(user)
   // Word joiners keep the caret from breaking the line around it.
   caret.append('\u2060', label, '\u2060')
+  paintCaret(caret, user)
   return caret
+}
+
+function paintCaret(caret: HTMLElement, user: RemoteUser): void {
+  const color = safeColor(user.color)
+  caret.style.borderColor = color
+  const label = caret.querySelector<HTMLElement>('.collab-editor__caret-label')!
+  label.style.backgroundColor = color
+  label.textContent = displayName(user)
+}
+
+/**
+ * Keep carets current when someone renames themselves. y-prosemirror keys a
+ * caret widget by client ID and reuses its DOM while that person's caret
+ * stays put, so a new name or colour would otherwise show only after they
+ * move. Returns a stop function.
+ */
+export function refreshCaretsOnChange(editorDom: HTMLElement, awareness: Awareness): () => void {
+  const onChange = ({ updated }: { updated: number[] }): void => {
+    for (const clientId of updated) {
+      const user = awareness.getStates().get(clientId)?.user as RemoteUser | undefined
+      if (!user) continue
+      for (const caret of editorDom.querySelectorAll<HTMLElement>(`.collab-editor__caret[data-client-id="${clientId}"]`)) paintCaret(caret, user)
+    }
+  }
+  awareness.on('change', onChange)
+  return () => awareness.off('change', onChange)
 }
 
 /** The highlight for another person's selection. */

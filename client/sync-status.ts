@@ -85,6 +85,12 @@ export function trackStatus(provider: WebsocketProvider, doc: Y.Doc, onChange: (
     update({ connection: synced ? 'synced' : 'syncing' })
     if (synced) scheduleCheck(0)
   }
+  // A page opened while the relay is down never gets a 'disconnected' status
+  // (that follows only a connection that had opened): failed attempts only
+  // report a closed or failed socket.
+  const onAttemptFailed = (): void => {
+    if (!provider.wsconnected) update({ connection: 'offline' })
+  }
   const onClosed = (event: { code: number; reason: string }): void => {
     if (describeCloseCode(event.code)) update({ lastClose: { code: event.code, reason: event.reason } })
   }
@@ -93,6 +99,8 @@ export function trackStatus(provider: WebsocketProvider, doc: Y.Doc, onChange: (
   provider.on('status', onStatus)
   provider.on('sync', onSync)
   provider.on('closed', onClosed)
+  provider.on('connection-close', onAttemptFailed)
+  provider.on('connection-error', onAttemptFailed)
 
   return {
     get status() {
@@ -104,6 +112,8 @@ export function trackStatus(provider: WebsocketProvider, doc: Y.Doc, onChange: (
       provider.off('status', onStatus)
       provider.off('sync', onSync)
       provider.off('closed', onClosed)
+      provider.off('connection-close', onAttemptFailed)
+      provider.off('connection-error', onAttemptFailed)
       handlers[MessageType.SYNC] = stockSyncHandler
     },
   }

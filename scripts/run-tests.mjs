@@ -28,6 +28,11 @@ const tsc = spawnSync(bin('tsc'), ['--noEmit', '-p', 'tsconfig.json'], { cwd: ro
 if (tsc.status === 0) passed++
 else failed++
 
+// The browser tests load dist/: build it from the sources under test.
+console.log('build: npm run build')
+const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' })
+if (build.status !== 0) failed++
+
 rmSync(reportPath, { force: true })
 mkdirSync(dirname(reportPath), { recursive: true })
 const vitest = spawnSync(
