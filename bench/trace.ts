@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { gunzipSync } from 'node:zlib'
 import * as Y from 'yjs'
+import { createRandom } from '../tests/support/random.ts'
 
 /**
  * `[position, deleteCount, insertString]`, positions in code points. Y.Text
@@ -51,18 +52,6 @@ export function loadTrace(path = process.env.BENCH_TRACE || DEFAULT_TRACE_PATH):
     credit: null,
     txns: syntheticTxns(SYNTHETIC_SEED),
     note: `${path} not found: using a seeded synthetic trace of the same shape instead`,
-  }
-}
-
-/** mulberry32, as in tests/support/harness.ts (which cannot be imported outside vitest). */
-function createRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 

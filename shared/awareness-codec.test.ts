@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import * as encoding from 'lib0/encoding'
 import { Awareness, encodeAwarenessUpdate as yEncodeAwarenessUpdate } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { decodeAwarenessUpdate, encodeAwarenessUpdate, isRemoval, type AwarenessEntry } from './awareness-codec.ts'
 import { ProtocolError } from './protocol.ts'
+import { bytesOf as bytes } from '../tests/support/bytes.ts'
 
-/** Build an update from varUints, raw bytes and strings (as varStrings). */
-function bytes(...parts: (number | string | Uint8Array)[]): Uint8Array {
-  const encoder = encoding.createEncoder()
-  for (const part of parts) {
-    if (typeof part === 'number') encoding.writeVarUint(encoder, part)
-    else if (typeof part === 'string') encoding.writeVarString(encoder, part)
-    else encoding.writeUint8Array(encoder, part)
-  }
-  return encoding.toUint8Array(encoder)
-}
 
 describe('awareness codec', () => {
   it('round-trips entries, keeping the JSON text exactly as given', () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import {
   AUTH_PERMISSION_DENIED,
@@ -14,17 +13,8 @@ import {
   encodeSyncStep2,
   encodeUpdate,
 } from './protocol.ts'
+import { bytesOf as frame } from '../tests/support/bytes.ts'
 
-/** Build a frame from varUints, raw byte arrays and strings (as varStrings). */
-function frame(...parts: (number | Uint8Array | string)[]): Uint8Array {
-  const encoder = encoding.createEncoder()
-  for (const part of parts) {
-    if (typeof part === 'number') encoding.writeVarUint(encoder, part)
-    else if (typeof part === 'string') encoding.writeVarString(encoder, part)
-    else encoding.writeUint8Array(encoder, part)
-  }
-  return encoding.toUint8Array(encoder)
-}
 
 function sampleUpdate(): Uint8Array {
   const doc = new Y.Doc()

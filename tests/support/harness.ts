@@ -233,17 +233,7 @@ export class RawSocket {
   }
 }
 
-/** A small seeded PRNG (mulberry32) for reproducible randomized tests. */
-export function createRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { createRandom } from './random.ts'
 
 /** A seed from the environment (`TEST_SEED`) or a fresh one; always printed. */
 export function testSeed(label: string): number {
