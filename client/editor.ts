@@ -15,6 +15,7 @@ import * as Y from 'yjs'
 import { roomNameToPath } from '../shared/room-name.ts'
 import { FRAGMENT_NAME, schema } from '../shared/schema.ts'
 import { markdownInputRules } from './input-rules.ts'
+import { placeholderPlugin } from './placeholder.ts'
 import { editorKeymaps } from './keymap.ts'
 import { buildCaret, buildSelection, refreshCaretsOnChange, renderPeople } from './presence.ts'
 import { statusLabel, trackStatus, type EditorStatus } from './sync-status.ts'
@@ -41,6 +42,8 @@ export interface CollabEditorOptions {
   onStatus?: (status: EditorStatus) => void
   /** How the link button asks for an address. Default: `window.prompt`. */
   promptForLink?: LinkPrompt
+  /** Hint shown in an empty document. Default "Start writing…"; '' for none. */
+  placeholder?: string
 }
 
 /** What `createCollabEditor` returns. */
@@ -118,6 +121,7 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
         ...editorKeymaps(),
         dropCursor(),
         gapCursor(),
+        ...(options.placeholder === '' || readOnly ? [] : [placeholderPlugin(options.placeholder ?? 'Start writing…')]),
         ...(chrome ? [toolbarPlugin(toolbar, options.promptForLink)] : []),
       ],
     }),
