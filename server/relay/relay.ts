@@ -62,7 +62,7 @@ export interface Relay {
   readonly storage: DocumentStorage
 }
 
-const positive = (name: string, value: number | undefined, fallback: number): number => {
+const nonNegative = (name: string, value: number | undefined, fallback: number): number => {
   if (value === undefined) return fallback
   if (!Number.isFinite(value) || value < 0) throw new RangeError(`createRelay: ${name} must be a number >= 0, got ${value}`)
   return value
@@ -82,27 +82,26 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const storage = options.storage ?? createMemoryStorage()
   const logger = options.logger ?? consoleLogger
   const limits = {
-    sendBufferHighWaterBytes: positive('sendBufferHighWaterBytes', options.sendBufferHighWaterBytes, 8 * 1024 * 1024),
-    slowConsumerGraceMs: positive('slowConsumerGraceMs', options.slowConsumerGraceMs, 10_000),
+    sendBufferHighWaterBytes: nonNegative('sendBufferHighWaterBytes', options.sendBufferHighWaterBytes, 8 * 1024 * 1024),
+    slowConsumerGraceMs: nonNegative('slowConsumerGraceMs', options.slowConsumerGraceMs, 10_000),
     maxQueuedFramesWhileLoading: 10_000,
   }
   // A room is either loading (its promise) or loaded; unloading rooms are
   // kept apart so a join during an unload waits for it, then reloads.
   const rooms = new Map<string, Promise<Room>>()
   const loaded = new Map<string, Room>()
-  const unloading = new Map<string, Promise<void>>()
-  // Rooms being unloaded still count in stats until their writes are done.
-  const draining = new Set<Room>()
+  // Rooms being unloaded: still counted in stats until their writes are done.
+  const unloading = new Map<string, { room: Room; done: Promise<void> }>()
   const connections = new Set<Connection>()
   let closing: Promise<void> | null = null
 
   const context: RoomContext = {
     storage,
     logger,
-    roomIdleMs: positive('roomIdleMs', options.roomIdleMs, 10_000),
-    compactAfterUpdates: positive('compactAfterUpdates', options.compactAfterUpdates, 1000),
-    compactAfterBytes: positive('compactAfterBytes', options.compactAfterBytes, 4 * 1024 * 1024),
-    writeRetryMs: positive('writeRetryMs', options.writeRetryMs, 250),
+    roomIdleMs: nonNegative('roomIdleMs', options.roomIdleMs, 10_000),
+    compactAfterUpdates: nonNegative('compactAfterUpdates', options.compactAfterUpdates, 1000),
+    compactAfterBytes: nonNegative('compactAfterBytes', options.compactAfterBytes, 4 * 1024 * 1024),
+    writeRetryMs: nonNegative('writeRetryMs', options.writeRetryMs, 250),
     onIdle: (room) => void unload(room),
   }
 
@@ -110,7 +109,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     let entry = rooms.get(name)
     if (!entry) {
       const load = async (): Promise<Room> => {
-        await unloading.get(name)
+        await unloading.get(name)?.done
         const room = await Room.load(name, context)
         loaded.set(name, room)
         return room
@@ -130,14 +129,12 @@ export function createRelay(options: RelayOptions = {}): Relay {
     if (loaded.get(room.name) !== room || room.connections.size > 0) return
     rooms.delete(room.name)
     loaded.delete(room.name)
-    draining.add(room)
-    const done = room.flush().then(() => room.destroy())
-    unloading.set(room.name, done)
+    const entry = { room, done: room.flush().then(() => room.destroy()) }
+    unloading.set(room.name, entry)
     try {
-      await done
+      await entry.done
     } finally {
-      draining.delete(room)
-      if (unloading.get(room.name) === done) unloading.delete(room.name)
+      if (unloading.get(room.name) === entry) unloading.delete(room.name)
     }
   }
 
@@ -151,7 +148,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
         await room.flush()
         room.destroy()
       }),
-      ...unloading.values(),
+      ...[...unloading.values()].map((entry) => entry.done),
     ])
     let timer: ReturnType<typeof setTimeout> | undefined
     const expired = new Promise<'expired'>((resolve) => {
@@ -161,7 +158,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     clearTimeout(timer)
     if (outcome === 'expired') {
       // The rooms keep retrying in the background; the caller decides whether to wait or exit.
-      const unsaved = [...loaded.values(), ...draining].filter((room) => room.pendingWrites > 0 || room.writeError).map((room) => room.name)
+      const unsaved = [...loaded.values(), ...[...unloading.values()].map((entry) => entry.room)].filter((room) => room.pendingWrites > 0 || room.writeError).map((room) => room.name)
       throw new Error(`storage did not take the pending updates within ${timeoutMs} ms (documents: ${unsaved.join(', ') || 'unknown'})`)
     }
     rooms.clear()
@@ -229,7 +226,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
     connect,
     stats() {
       let failing = 0
-      for (const room of [...loaded.values(), ...draining]) if (room.writeError) failing++
+      for (const room of loaded.values()) if (room.writeError) failing++
+      for (const { room } of unloading.values()) if (room.writeError) failing++
       return { rooms: loaded.size, connections: connections.size, roomsFailingWrites: failing }
     },
     roomNames: () => [...loaded.keys()],
