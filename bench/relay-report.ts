@@ -1,0 +1,140 @@
+/** The table and the ratios that bench/relay.ts prints (and writes to its JSON). */
+import type { LatencyResult, ThroughputResult } from './relay-scenarios.ts'
+import type { ServerKind } from './relay-server.ts'
+
+export interface Memory {
+  rss: number
+  heapUsed: number
+}
+
+export interface Row {
+  kind: ServerKind
+  server: string
+  /** Why the server was not measured. */
+  error?: string
+  /** (a) the median run; `runs` holds every run's rate. */
+  throughput?: ThroughputResult & { runs: number[] }
+  latency?: LatencyResult
+  fanout?: ThroughputResult & { runs: number[] }
+  /** (d) after the first run of (a), its clients still connected; `idle` on a fresh server before any client. */
+  memory?: { afterThroughput: Memory; idle: Memory }
+}
+
+interface Params {
+  readers: number
+  fanoutReaders: number
+  latencyRate: number
+  throughputRepeats: number
+}
+
+const MiB = 2 ** 20
+
+/** Our relay (memory storage) against each other row: ours / theirs for every figure. */
+export interface Ratio {
+  against: string
+  /** Above 1: ours relays faster. */
+  throughput: number | null
+  fanout: number | null
+  /** Below 1: ours is quicker, smaller or cheaper. */
+  throughputCpu: number | null
+  fanoutCpu: number | null
+  p50: number | null
+  p99: number | null
+  /** RSS after (a) minus the idle RSS: what the document and its clients cost. */
+  rssGrowth: number | null
+}
+
+/** RSS after (a) over a fresh server's: every child carries the same tsx loader and runtime, this leaves them out. */
+const rssGrowth = (row: Row): number => row.memory!.afterThroughput.rss - row.memory!.idle.rss
+
+export function ratios(rows: Row[]): Ratio[] {
+  const ours = rows.find((row) => row.kind === 'ours' && !row.error)
+  if (!ours) return []
+  const ratio = (a: number | undefined, b: number | undefined): number | null =>
+    a === undefined || b === undefined || b === 0 ? null : Math.round((a / b) * 100) / 100
+  return rows
+    .filter((row) => row !== ours && !row.error)
+    .map((row) => ({
+      against: row.server,
+      throughput: ratio(ours.throughput?.updatesPerSec, row.throughput?.updatesPerSec),
+      fanout: ratio(ours.fanout?.updatesPerSec, row.fanout?.updatesPerSec),
+      throughputCpu: ratio(ours.throughput?.serverCpuUsPerUpdate, row.throughput?.serverCpuUsPerUpdate),
+      fanoutCpu: ratio(ours.fanout?.serverCpuUsPerUpdate, row.fanout?.serverCpuUsPerUpdate),
+      p50: ratio(ours.latency?.p50Ms, row.latency?.p50Ms),
+      p99: ratio(ours.latency?.p99Ms, row.latency?.p99Ms),
+      rssGrowth: ratio(ours.memory && rssGrowth(ours), row.memory && rssGrowth(row)),
+    }))
+}
+
+function table(header: string[], body: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i].length)))
+  const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')
+  console.log(line(header))
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '))
+  for (const cells of body) console.log(line(cells))
+}
+
+const fixed = (x: number | undefined, digits: number): string => (x === undefined ? '-' : x.toFixed(digits))
+const times = (x: number | null): string => (x === null ? '-' : `${x.toFixed(2)}x`)
+
+export function printReport(rows: Row[], params: Params): void {
+  const measured = rows.filter((row) => !row.error)
+  table(
+    ['server', '(a) upd/s', '(a) cpu µs', '(b) p50 ms', '(b) p99 ms', '(c) upd/s', '(c) cpu µs', '(d) RSS MiB', 'growth MiB', 'heap MiB'],
+    measured.map((row) => [
+      row.server,
+      fixed(row.throughput?.updatesPerSec, 0),
+      fixed(row.throughput?.serverCpuUsPerUpdate, 0),
+      fixed(row.latency?.p50Ms, 2),
+      fixed(row.latency?.p99Ms, 2),
+      fixed(row.fanout?.updatesPerSec, 0),
+      fixed(row.fanout?.serverCpuUsPerUpdate, 0),
+      fixed(row.memory && row.memory.afterThroughput.rss / MiB, 1),
+      fixed(row.memory && rssGrowth(row) / MiB, 1),
+      fixed(row.memory && row.memory.afterThroughput.heapUsed / MiB, 1),
+    ]),
+  )
+  for (const row of rows) if (row.error) console.log(`${row.server}: not measured: ${row.error}`)
+
+  const ratioRows = ratios(rows)
+  if (ratioRows.length > 0) {
+    console.log('')
+    table(
+      ['ours (memory) / other', '(a) upd/s', '(c) upd/s', '(a) cpu', '(c) cpu', '(b) p50', '(b) p99', '(d) RSS growth'],
+      ratioRows.map((r) => [
+        r.against,
+        times(r.throughput),
+        times(r.fanout),
+        times(r.throughputCpu),
+        times(r.fanoutCpu),
+        times(r.p50),
+        times(r.p99),
+        times(r.rssGrowth),
+      ]),
+    )
+    console.log('upd/s: above 1x means ours relays faster. cpu, latency and RSS: below 1x means ours is cheaper, quicker or smaller.')
+    console.log('Against the floor, the throughput ratio is the share of a bare broadcast that ours achieves.')
+  }
+
+  console.log('')
+  console.log(
+    `(a): burst to ${params.readers} readers; (c): burst to ${params.fanoutReaders} readers; ` +
+      'cpu µs: server CPU time (user + system) per update over the measured window. ' +
+      `(a), (c): median of ${params.throughputRepeats} run(s), each on a fresh server process; ` +
+      `(b): ${params.latencyRate} updates/s, p50/p99 over every (update, reader) pair; ` +
+      '(d): RSS after the first run of (a) with its 11 clients connected, after a forced GC; ' +
+      'growth is that minus the RSS of a fresh server (idle).',
+  )
+  for (const row of measured) {
+    const notes = [
+      `(a) runs ${row.throughput!.runs.join(' / ')}`,
+      `(c) runs ${row.fanout!.runs.join(' / ')}`,
+      `frames per reader ${Math.round(row.throughput!.framesPerReader)} (a), ${Math.round(row.fanout!.framesPerReader)} (c)`,
+      `load generator busy ${fixed(row.throughput!.clientCpuShare, 2)} (a), ${fixed(row.fanout!.clientCpuShare, 2)} (c) cores`,
+      `(b) max ${fixed(row.latency!.maxMs, 1)} ms, writer at ${fixed(row.latency!.sentPerSec, 1)}/s, ` +
+        `server cpu ${fixed(row.latency!.serverCpuUsPerUpdate, 0)} µs/update`,
+      `idle RSS ${fixed(row.memory!.idle.rss / MiB, 1)} MiB`,
+    ]
+    console.log(`${row.server}: ${notes.join('; ')}`)
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * One relay under test, in a process of its own so that the load generator
+ * (bench/relay.ts) does not share its event loop. Started by `fork` with an
+ * IPC channel:
+ *
+ *   node --import tsx --expose-gc bench/relay-server.ts <kind> [data-dir]
+ *
+ * It listens on 127.0.0.1, port 0, and reports `{ type: 'listening', port }`.
+ * Messages in: `{ type: 'memory' }` (answered with a garbage-collected
+ * `{ type: 'memory', rss, heapUsed }`), `{ type: 'cpu' }` (answered with
+ * `process.cpuUsage()`, microseconds) and `{ type: 'close' }` (closes the
+ * server and exits, so that `--cpu-prof` can write its profile).
+ */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { serveRelay } from '../server/http/serve.ts'
+import { createRelay } from '../server/relay/relay.ts'
+import { createMemoryStorage } from '../server/storage/memory.ts'
+import { createSqliteStorage } from '../server/storage/sqlite.ts'
+
+export const SERVER_KINDS = ['ours', 'ours-sqlite', 'y-websocket-server', 'hocuspocus', 'raw-ws'] as const
+export type ServerKind = (typeof SERVER_KINDS)[number]
+
+interface Running {
+  port: number
+  close(): Promise<void>
+}
+
+const quiet = { info() {}, warn() {}, error: (message: string, error?: unknown) => console.error(message, error ?? '') }
+
+/** Our relay as `serveRelay` runs it, with every default but the storage. */
+async function ours(storage: 'memory' | 'sqlite', dataDir: string | undefined): Promise<Running> {
+  if (storage === 'sqlite' && !dataDir) throw new Error('ours-sqlite needs a data directory')
+  const relay = createRelay({
+    storage: storage === 'memory' ? createMemoryStorage() : createSqliteStorage({ file: join(dataDir!, 'bench.sqlite') }),
+    logger: quiet,
+  })
+  const server = await serveRelay(relay, { host: '127.0.0.1', port: 0 })
+  return { port: server.port, close: () => server.close() }
+}
+
+/**
+ * @y/websocket-server as its own bin wires it (`setupWSConnection` on every
+ * upgrade), minus the bin's fixed port and its env-configured persistence.
+ */
+async function yWebsocketServer(): Promise<Running> {
+  const { setupWSConnection } = await import('@y/websocket-server/utils')
+  const wss = new WebSocketServer({ noServer: true })
+  wss.on('connection', setupWSConnection)
+  const http = createServer((_request, response) => response.end('okay'))
+  http.on('upgrade', (request, socket, head) => {
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request))
+  })
+  const port = await listen(http)
+  return {
+    port,
+    async close() {
+      for (const client of wss.clients) client.terminate()
+      await new Promise((resolve) => http.close(resolve))
+    },
+  }
+}
+
+/** Hocuspocus with its defaults: no extensions, nothing persisted. */
+async function hocuspocus(): Promise<Running> {
+  const { Server } = await import('@hocuspocus/server')
+  const server = new Server({ port: 0, address: '127.0.0.1', quiet: true, stopOnSignals: false })
+  await server.listen()
+  return { port: server.address.port, close: () => server.destroy() }
+}
+
+/**
+ * The floor: every binary frame goes to every other socket on the same path,
+ * with no parsing, no document and no state. No real relay can beat it.
+ */
+async function rawWs(): Promise<Running> {
+  const rooms = new Map<string, Set<WebSocket>>()
+  const http = createServer((_request, response) => response.end('okay'))
+  const wss = new WebSocketServer({ server: http, perMessageDeflate: false })
+  wss.on('connection', (ws, request) => {
+    const path = request.url ?? '/'
+    let peers = rooms.get(path)
+    if (!peers) rooms.set(path, (peers = new Set()))
+    const room = peers
+    room.add(ws)
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) return
+      for (const peer of room) if (peer !== ws && peer.readyState === peer.OPEN) peer.send(data)
+    })
+    ws.on('close', () => {
+      room.delete(ws)
+      if (room.size === 0) rooms.delete(path)
+    })
+  })
+  const port = await listen(http)
+  return {
+    port,
+    async close() {
+      for (const client of wss.clients) client.terminate()
+      await new Promise((resolve) => http.close(resolve))
+    },
+  }
+}
+
+function listen(http: ReturnType<typeof createServer>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http.once('error', reject)
+    http.listen(0, '127.0.0.1', () => resolve((http.address() as AddressInfo).port))
+  })
+}
+
+async function start(kind: string, dataDir: string | undefined): Promise<Running> {
+  switch (kind as ServerKind) {
+    case 'ours':
+      return ours('memory', dataDir)
+    case 'ours-sqlite':
+      return ours('sqlite', dataDir)
+    case 'y-websocket-server':
+      return yWebsocketServer()
+    case 'hocuspocus':
+      return hocuspocus()
+    case 'raw-ws':
+      return rawWs()
+  }
+  throw new Error(`unknown server kind "${kind}" (one of ${SERVER_KINDS.join(', ')})`)
+}
+
+/** Only when run as the child: the parent imports `SERVER_KINDS` from here too. */
+if (process.send) {
+  const send = process.send.bind(process)
+  const [kind, dataDir] = process.argv.slice(2)
+  try {
+    const running = await start(kind, dataDir)
+    process.on('message', async (message: { type: string }) => {
+      if (message.type === 'memory') {
+        // Started with --expose-gc: collect first, so the figure is live memory, not garbage.
+        ;(globalThis as { gc?: () => void }).gc?.()
+        const { rss, heapUsed } = process.memoryUsage()
+        send({ type: 'memory', rss, heapUsed })
+      } else if (message.type === 'cpu') {
+        const { user, system } = process.cpuUsage()
+        send({ type: 'cpu', user, system })
+      } else if (message.type === 'close') {
+        await running.close().catch((error: unknown) => console.error(`${kind}: close failed`, error))
+        process.exit(0)
+      }
+    })
+    // The parent went away without saying so: do not linger.
+    process.on('disconnect', () => process.exit(0))
+    send({ type: 'listening', port: running.port })
+  } catch (error) {
+    send({ type: 'failed', message: error instanceof Error ? error.message : String(error) })
+    process.exit(1)
+  }
+}
