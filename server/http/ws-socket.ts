@@ -16,6 +16,10 @@ export function attachSocket(ws: WebSocket, relay: Relay, roomName: string, hear
     get isOpen() {
       return ws.readyState === ws.OPEN
     },
+    // ws has no public batching; its frames go through the net.Socket, whose
+    // cork is counted, so ws's own per-frame cork/uncork nests inside ours.
+    cork: () => rawSocketOf(ws)?.cork(),
+    uncork: () => rawSocketOf(ws)?.uncork(),
   }
   const connection = relay.connect(socket, roomName)
 
@@ -44,6 +48,14 @@ export function attachSocket(ws: WebSocket, relay: Relay, roomName: string, hear
   // `ws` closes the socket itself after an error (bad frame, 1009 for an
   // oversized one); without a listener the error would crash the process.
   ws.on('error', () => {})
+}
+
+/** The TCP socket under a `ws` WebSocket (a private field; absent once closed). */
+function rawSocketOf(ws: WebSocket): { cork(): void; uncork(): void } | undefined {
+  const socket = (ws as unknown as { _socket?: { cork?: unknown; uncork?: unknown } })._socket
+  return socket && typeof socket.cork === 'function' && typeof socket.uncork === 'function'
+    ? (socket as { cork(): void; uncork(): void })
+    : undefined
 }
 
 /**

@@ -12,6 +12,13 @@ export interface RelaySocket {
   readonly bufferedAmount: number
   /** Whether frames can still be sent. */
   readonly isOpen: boolean
+  /**
+   * Optional: hold frames sent until `uncork()` and write them together.
+   * The room corks every member while it relays a committed batch, so a
+   * burst of updates costs one write per connection instead of one each.
+   */
+  cork?(): void
+  uncork?(): void
 }
 
 /** Where the core reports what it does not handle itself. */

@@ -231,6 +231,17 @@ export class Room {
   }
 
   private commit(batch: PendingWrite[]): void {
+    // One write per connection for the whole batch (see RelaySocket.cork).
+    const corked = batch.length > 1 ? [...this.connections] : []
+    for (const connection of corked) connection.socket.cork?.()
+    try {
+      this.relayBatch(batch)
+    } finally {
+      for (const connection of corked) connection.socket.uncork?.()
+    }
+  }
+
+  private relayBatch(batch: PendingWrite[]): void {
     for (const write of batch) {
       this.logUpdates++
       this.logBytes += write.update.byteLength
