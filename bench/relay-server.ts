@@ -53,14 +53,7 @@ async function yWebsocketServer(): Promise<Running> {
   http.on('upgrade', (request, socket, head) => {
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request))
   })
-  const port = await listen(http)
-  return {
-    port,
-    async close() {
-      for (const client of wss.clients) client.terminate()
-      await new Promise((resolve) => http.close(resolve))
-    },
-  }
+  return serving(http, wss)
 }
 
 /** Hocuspocus with its defaults: no extensions, nothing persisted. */
@@ -94,14 +87,7 @@ async function rawWs(): Promise<Running> {
       if (room.size === 0) rooms.delete(path)
     })
   })
-  const port = await listen(http)
-  return {
-    port,
-    async close() {
-      for (const client of wss.clients) client.terminate()
-      await new Promise((resolve) => http.close(resolve))
-    },
-  }
+  return serving(http, wss)
 }
 
 function listen(http: ReturnType<typeof createServer>): Promise<number> {
@@ -153,5 +139,17 @@ if (process.send) {
   } catch (error) {
     send({ type: 'failed', message: error instanceof Error ? error.message : String(error) })
     process.exit(1)
+  }
+}
+
+/** Listen on a free port; closing cuts every client, then the HTTP server. */
+async function serving(http: Parameters<typeof listen>[0], wss: { clients: Set<{ terminate(): void }> }): Promise<{ port: number; close(): Promise<void> }> {
+  const port = await listen(http)
+  return {
+    port,
+    async close() {
+      for (const client of wss.clients) client.terminate()
+      await new Promise((resolve) => http.close(resolve))
+    },
   }
 }
