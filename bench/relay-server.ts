@@ -19,6 +19,7 @@ import { serveRelay } from '../server/http/serve.ts'
 import { createRelay } from '../server/relay/relay.ts'
 import { createMemoryStorage } from '../server/storage/memory.ts'
 import { createSqliteStorage } from '../server/storage/sqlite.ts'
+import { loadHocuspocusServer, loadYWebsocketServerUtils } from './peers/load.mjs'
 
 export const SERVER_KINDS = ['ours', 'ours-sqlite', 'y-websocket-server', 'hocuspocus', 'raw-ws'] as const
 export type ServerKind = (typeof SERVER_KINDS)[number]
@@ -46,7 +47,7 @@ async function ours(storage: 'memory' | 'sqlite', dataDir: string | undefined): 
  * upgrade), minus the bin's fixed port and its env-configured persistence.
  */
 async function yWebsocketServer(): Promise<Running> {
-  const { setupWSConnection } = await import('@y/websocket-server/utils')
+  const { setupWSConnection } = await loadYWebsocketServerUtils()
   const wss = new WebSocketServer({ noServer: true })
   wss.on('connection', setupWSConnection)
   const http = createServer((_request, response) => response.end('okay'))
@@ -58,7 +59,7 @@ async function yWebsocketServer(): Promise<Running> {
 
 /** Hocuspocus with its defaults: no extensions, nothing persisted. */
 async function hocuspocus(): Promise<Running> {
-  const { Server } = await import('@hocuspocus/server')
+  const { Server } = await loadHocuspocusServer()
   const server = new Server({ port: 0, address: '127.0.0.1', quiet: true, stopOnSignals: false })
   await server.listen()
   return { port: server.address.port, close: () => server.destroy() }

@@ -20,6 +20,7 @@ import { latency, sliceOf, throughput, type ServerProbe, type Slice, type Throug
 import { printReport, ratios, type Memory, type Row } from './relay-report.ts'
 import { SERVER_KINDS, type ServerKind } from './relay-server.ts'
 import { loadTrace, replay } from './trace.ts'
+import { peerVersion } from './peers/load.mjs'
 
 const quick = process.argv.includes('--quick')
 const profile = process.argv.includes('--cpu-prof')
@@ -45,15 +46,6 @@ const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url))
 const SERVER_ENTRY = fileURLToPath(new URL('./relay-server.ts', import.meta.url))
 const START_TIMEOUT_MS = 30_000
 const MiB = 2 ** 20
-
-const peerVersion = (name: string): string => {
-  try {
-    const file = fileURLToPath(new URL(`../node_modules/${name}/package.json`, import.meta.url))
-    return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version
-  } catch {
-    return 'not installed'
-  }
-}
 
 const SERVERS: Record<ServerKind, { label: string; dialect: Dialect }> = {
   ours: { label: 'ours (memory)', dialect: yWebsocketDialect(true) },

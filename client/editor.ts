@@ -5,7 +5,7 @@
  */
 import { dropCursor } from 'prosemirror-dropcursor'
 import { gapCursor } from 'prosemirror-gapcursor'
-import { EditorState } from 'prosemirror-state'
+import { EditorState, type Transaction } from 'prosemirror-state'
 import { EditorView } from 'prosemirror-view'
 import { IndexeddbPersistence } from 'y-indexeddb'
 import { ySyncPlugin, yCursorPlugin, yUndoPlugin } from 'y-prosemirror'
@@ -126,6 +126,18 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
       ],
     }),
     editable: () => !readOnly,
+    // A destroyed view must drop transactions, not throw on them. y-prosemirror
+    // (1.3.7) queues some dispatches in a setTimeout(0) — the caret plugin's on
+    // every awareness change, such as the focusout of an editor being removed
+    // or a rename just before destroy() — and its guard for a destroyed
+    // binding reads `binding.isDestroyed`, a field the binding no longer sets
+    // (yjs/y-prosemirror#199, #265). The queued dispatch then reaches a view
+    // whose docView is null: "Cannot read properties of null (reading 'matchesNode')".
+    // (`this`, not `view`: the sync plugin dispatches while the constructor runs.)
+    dispatchTransaction(this: EditorView, transaction: Transaction) {
+      if (this.isDestroyed) return
+      this.updateState(this.state.apply(transaction))
+    },
     attributes: { class: 'collab-editor__prosemirror', spellcheck: 'true', 'aria-label': `Document ${options.document}` },
   })
 

@@ -135,6 +135,11 @@ describe('parseCli', () => {
     expect(parseCli(['--version'], {})).toEqual({ kind: 'version' })
     expect(parseCli(['--port', '0', '--version'], {})).toEqual({ kind: 'version' })
   })
+
+  it('takes -h and -v as the short forms of --help and --version', () => {
+    expect(parseCli(['-h'], {})).toEqual({ kind: 'help' })
+    expect(parseCli(['-v'], {})).toEqual({ kind: 'version' })
+  })
 })
 
 describe('helpText', () => {
@@ -149,8 +154,14 @@ describe('helpText', () => {
     }
   })
 
-  it('lists --help and --version', () => {
-    expect(helpText()).toMatch(/^\s+--help\s/m)
-    expect(helpText()).toMatch(/^\s+--version\s/m)
+  it('lists --help and --version with their short forms', () => {
+    expect(helpText()).toMatch(/^\s+-h, --help\s/m)
+    expect(helpText()).toMatch(/^\s+-v, --version\s/m)
+  })
+
+  it('keeps at least two spaces between every option and its text, however long the option', () => {
+    const rows = helpText().split('\n').filter((row) => /^\s+-/.test(row))
+    expect(rows.length).toBe(Object.keys(SETTINGS).length + 3)
+    for (const row of rows) expect(row, row).toMatch(/^ {2}(-\w, )?--[\w-]+( <value>)? {2,}\S/)
   })
 })

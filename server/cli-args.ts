@@ -78,12 +78,18 @@ export const MEMORY_SWITCH = {
   help: 'keep documents in memory only, nothing on disk (tests, benchmarks)',
 } as const
 
+/** Where the help texts start. */
+const HELP_COLUMN = 36
+
 /** The `--help` text, built from `SETTINGS` so it cannot drift. */
 export function helpText(): string {
-  const rows = Object.values(SETTINGS).map(
-    (s) => `  --${s.flag} <value>`.padEnd(32) + `${s.help} (default ${s.default || 'none'}; env ${s.env})`,
-  )
-  rows.push(`  --${MEMORY_SWITCH.flag}`.padEnd(32) + `${MEMORY_SWITCH.help} (env ${MEMORY_SWITCH.env}=1)`)
+  const option = (name: string, text: string): string => {
+    // Two spaces at least between the option and its text, however long the option.
+    const head = `  ${name}`
+    return `${head.padEnd(Math.max(HELP_COLUMN, head.length + 2))}${text}`
+  }
+  const rows = Object.values(SETTINGS).map((s) => option(`--${s.flag} <value>`, `${s.help} (default ${s.default || 'none'}; env ${s.env})`))
+  rows.push(option(`--${MEMORY_SWITCH.flag}`, `${MEMORY_SWITCH.help} (env ${MEMORY_SWITCH.env}=1)`))
   return [
     'Usage: collab-relay [options]',
     '',
@@ -91,17 +97,17 @@ export function helpText(): string {
     '',
     'Options:',
     ...rows,
-    '  --help'.padEnd(32) + 'print this help and exit',
-    '  --version'.padEnd(32) + 'print the version and exit',
+    option('-h, --help', 'print this help and exit'),
+    option('-v, --version', 'print the version and exit'),
     '',
   ].join('\n')
 }
 
 /** Parse argv (without node and script) and the environment. Throws `CliError`. */
 export function parseCli(argv: readonly string[], env: Record<string, string | undefined>): CliCommand {
-  const options: Record<string, { type: 'string' | 'boolean' }> = {
-    help: { type: 'boolean' },
-    version: { type: 'boolean' },
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'v' },
     [MEMORY_SWITCH.flag]: { type: 'boolean' },
   }
   for (const s of Object.values(SETTINGS)) options[s.flag] = { type: 'string' }

@@ -5,6 +5,7 @@
 export { createRelay, type Relay, type RelayOptions, type RelayStats, type ConnectionHandle } from './relay/relay.ts'
 export type { RelaySocket, RelayLogger } from './relay/relay-socket.ts'
 export { createRelayApp, type RelayAppOptions } from './http/relay-app.ts'
+export { mountEditorApp, type EditorAppOptions } from './http/editor-app.ts'
 export {
   serveRelay,
   createWebSocketServer,

@@ -32,4 +32,28 @@ describe('built library', () => {
     expect(health.status).toBe('ok')
     expect(health.version).toMatch(/^\d+\.\d+\.\d+/)
   })
+
+  it('serves the editor from the library: serveRelay(relay, { editor: true }) answers /, /d/<name> and /lib/', () => {
+    const script = `
+      const { createRelay, serveRelay, mountEditorApp } = await import(${JSON.stringify(`${root}dist/node/server/index.js`)})
+      if (typeof mountEditorApp !== 'function') throw new Error('mountEditorApp is not exported')
+      const server = await serveRelay(createRelay(), { port: 0, editor: true })
+      const statuses = {}
+      for (const path of ['/', '/d/team%2Fplan', '/lib/collab-editor.js', '/lib/collab-editor.css', '/healthz']) {
+        const response = await fetch(server.url + path)
+        statuses[path] = response.status + ' ' + (response.headers.get('content-type') ?? '').split(';')[0]
+        await response.arrayBuffer()
+      }
+      await server.close()
+      console.log(JSON.stringify(statuses))
+    `
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 20_000 })
+    expect(JSON.parse(output.trim().split('\n').at(-1)!)).toEqual({
+      '/': '200 text/html',
+      '/d/team%2Fplan': '200 text/html',
+      '/lib/collab-editor.js': '200 text/javascript',
+      '/lib/collab-editor.css': '200 text/css',
+      '/healthz': '200 application/json',
+    })
+  })
 })

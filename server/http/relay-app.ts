@@ -52,7 +52,9 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
         attachSocket(ws.raw as WebSocket, relay, name, heartbeatMs)
       },
     }))
-    return upgrade(c, next)
+    const response = await upgrade(c, next)
+    if (response instanceof Response && response.status >= 500) explainFailedUpgrade(relay, c.env)
+    return response
   })
 
   app.get('/healthz', (c) => {
@@ -68,4 +70,20 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
   })
 
   return app
+}
+
+/**
+ * `@hono/node-server`'s upgrade helper answers 500, and logs nothing, when
+ * the request did not come through a server it set up for WebSockets. Say
+ * which of the two usual causes it is.
+ */
+function explainFailedUpgrade(relay: Relay, env: unknown): void {
+  const servedWithWebSockets = typeof env === 'object' && env !== null && 'wss' in env
+  relay.logger.error(
+    servedWithWebSockets
+      ? 'WebSocket upgrade failed: the app is served by another copy of @hono/node-server than the one collab-relay imports. ' +
+          'Install one copy (`npm ls @hono/node-server` shows them; collab-relay takes it as a peer dependency).'
+      : 'WebSocket upgrade failed: the server was not created with `websocket: { server: createWebSocketServer() }` ' +
+          '(@hono/node-server `serve`/`createAdaptorServer`), so it cannot hand upgrades over.',
+  )
 }

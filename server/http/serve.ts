@@ -2,9 +2,10 @@ import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import { createAdaptorServer } from '@hono/node-server'
 import { WebSocketServer } from 'ws'
-import type { Hono } from 'hono'
+import { Hono } from 'hono'
 import type { Relay } from '../relay/relay.ts'
 import { createRelayApp, type RelayAppOptions } from './relay-app.ts'
+import { mountEditorApp, type EditorAppOptions } from './editor-app.ts'
 
 /** Largest frame accepted by default: 16 MiB. Bigger frames close with 1009. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
@@ -36,6 +37,13 @@ export interface ServeOptions extends RelayAppOptions, WebSocketServerOptions {
   port?: number
   /** Serve this app instead of the bare relay app (it must include the relay's routes). */
   app?: Hono
+  /**
+   * Also serve the editor: the start page at `/`, documents at `/d/<name>`
+   * and the embeddable library at `/lib/` (see `mountEditorApp`). `true` for
+   * the built editor of this package, or its options. Ignored when `app` is
+   * given: mount it on your app yourself. Default false (the relay alone).
+   */
+  editor?: boolean | EditorAppOptions
 }
 
 /** A listening relay server. */
@@ -48,6 +56,15 @@ export interface RelayServer {
   close(): Promise<void>
 }
 
+function relayAppWithEditor(relay: Relay, options: ServeOptions): Hono {
+  const relayApp = createRelayApp(relay, options)
+  if (!options.editor) return relayApp
+  const app = new Hono()
+  app.route('/', relayApp)
+  mountEditorApp(app, options.editor === true ? {} : options.editor)
+  return app
+}
+
 /** How long shutdown waits for clients to answer the close handshake. */
 const CLOSE_HANDSHAKE_WAIT_MS = 2_000
 
@@ -55,14 +72,15 @@ const CLOSE_HANDSHAKE_WAIT_MS = 2_000
  * Serve a relay over HTTP and WebSockets with `@hono/node-server`.
  *
  * @example
- * const server = await serveRelay(createRelay(), { port: 0 })
+ * const server = await serveRelay(createRelay(), { port: 0, editor: true })
+ * // the editor at `${server.url}/`
  * // ws clients connect to `${server.url.replace('http', 'ws')}/my-document`
  * await server.close()
  */
 export async function serveRelay(relay: Relay, options: ServeOptions = {}): Promise<RelayServer> {
   const host = options.host ?? '127.0.0.1'
   const wss = createWebSocketServer(options)
-  const app = options.app ?? createRelayApp(relay, options)
+  const app = options.app ?? relayAppWithEditor(relay, options)
   const server = createAdaptorServer({ fetch: app.fetch, websocket: { server: wss } }) as Server
 
   await new Promise<void>((resolve, reject) => {

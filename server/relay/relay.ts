@@ -60,6 +60,8 @@ export interface Relay {
    */
   close(options?: { timeoutMs?: number }): Promise<void>
   readonly storage: DocumentStorage
+  /** Where the relay (and the HTTP layer serving it) reports problems. */
+  readonly logger: RelayLogger
 }
 
 const nonNegative = (name: string, value: number | undefined, fallback: number): number => {
@@ -223,6 +225,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
 
   return {
     storage,
+    logger,
     connect,
     stats() {
       let failing = 0

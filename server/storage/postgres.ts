@@ -29,9 +29,10 @@ const migrations = (schema: string): Record<number, string> => ({
 const MIGRATION_LOCK_KEY = 7_240_512
 
 /**
- * PostgreSQL storage for production and for several relay instances sharing
- * documents. Same semantics as the SQLite backend: an append-only log per
- * document, a compacted snapshot replacing its prefix in one transaction.
+ * PostgreSQL storage for production. Same semantics as the SQLite backend: an
+ * append-only log per document, a compacted snapshot replacing its prefix in
+ * one transaction. One database serves one relay for now: compaction by one
+ * instance could delete rows that another appended after the head it read.
  * The schema is created and migrated on start (under an advisory lock, so
  * instances starting together do not race).
  */

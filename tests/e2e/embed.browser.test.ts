@@ -45,8 +45,7 @@ describe('the embedding example', () => {
     await page.goto(`${relay.url}/examples/embed.html`)
     await page.waitForFunction(() => window.embedded !== undefined)
     // The page sets the element's server attribute after the element is on the page (as any
-    // script that configures it would). Known to fail: CollabEditorElement.attributeChangedCallback
-    // (client/element.ts) ignores changes while no editor runs, so the element never starts.
+    // script that configures it would); the element starts then, once.
     await poll(() => page.locator('.ProseMirror').count(), 2000).toBe(2)
 
     await page.locator('#function-editor .ProseMirror').click()

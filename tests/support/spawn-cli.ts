@@ -27,6 +27,14 @@ export interface CliRunOptions {
   cwd?: string
   /** Bound on the wait (for the listening line, or for the exit). Default 15 000 ms. */
   timeoutMs?: number
+  /**
+   * How the command is started: `node bin/collab-relay.js` (default), or
+   * `npm exec -- collab-relay` from the repository, as `npx collab-relay`
+   * does (npm, then a shell, then the relay). `process` is then npm's.
+   */
+  launcher?: 'node' | 'npm-exec'
+  /** With the `node` launcher: the script to run instead of this checkout's bin/collab-relay.js. */
+  entry?: string
 }
 
 export interface SpawnedCli {
@@ -50,12 +58,16 @@ const LISTENING = /^listening on (http:\/\/(.+):(\d+))$/
 
 /**
  * The parent's environment without any COLLAB_RELAY_* setting (so a developer's
- * shell cannot change what a test sees), plus `extra`.
+ * shell cannot change what a test sees) and, unless npm starts the relay,
+ * without npm's variables, plus `extra`.
  */
-function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+function childEnv(extra: Record<string, string | undefined> = {}, viaNpm = false): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('COLLAB_RELAY_') && key !== 'DATABASE_URL') env[key] = value
+    if (key.startsWith('COLLAB_RELAY_') || key === 'DATABASE_URL') continue
+    // `npm test` marks what it runs; a relay started directly must not look npm-started.
+    if (!viaNpm && key.startsWith('npm_')) continue
+    env[key] = value
   }
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key]
@@ -74,9 +86,11 @@ interface Child {
 }
 
 function start(args: readonly string[], options: CliRunOptions): Child {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: options.cwd ?? mkdtempSync(join(tmpdir(), 'collab-cli-')),
-    env: childEnv(options.env),
+  const viaNpm = options.launcher === 'npm-exec'
+  // npm finds the package's own bin only from inside the package.
+  const child = spawn(viaNpm ? 'npm' : process.execPath, viaNpm ? ['exec', '--', 'collab-relay', ...args] : [options.entry ?? CLI, ...args], {
+    cwd: viaNpm ? REPO_ROOT : (options.cwd ?? mkdtempSync(join(tmpdir(), 'collab-cli-'))),
+    env: childEnv(options.env, viaNpm),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const stdoutLines: string[] = []

@@ -19,7 +19,7 @@ import type { Selection } from 'prosemirror-state'
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest'
 import * as Y from 'yjs'
 import type { CollabEditor } from '../../../client/editor.ts'
-import { mountDemoApp } from '../../../server/http/demo-app.ts'
+import { mountEditorApp } from '../../../server/http/editor-app.ts'
 import { createRelayApp } from '../../../server/http/relay-app.ts'
 import { serveRelay, type RelayServer } from '../../../server/http/serve.ts'
 import { createRelay, type Relay } from '../../../server/relay/relay.ts'
@@ -84,7 +84,7 @@ export async function startDemoRelay(): Promise<DemoRelay> {
     // The same composition as server/main.ts: relay routes first, then the app.
     const app = new Hono()
     app.route('/', createRelayApp(relay))
-    mountDemoApp(app)
+    mountEditorApp(app)
     try {
       const server = await serveRelay(relay, { app, port })
       port = server.port
@@ -357,7 +357,8 @@ function textOfUpdates(updates: readonly Uint8Array[]): string {
   return text
 }
 
-function xmlText(node: Y.XmlFragment | Y.XmlElement | Y.XmlText): string {
+/** The text of a y-prosemirror fragment (or part of one), block texts run together, as `docText` reads it. */
+export function xmlText(node: Y.XmlFragment | Y.XmlElement | Y.XmlText): string {
   if (node instanceof Y.XmlText) return node.toDelta().map((op: { insert?: unknown }) => (typeof op.insert === 'string' ? op.insert : '')).join('')
   return node.toArray().map((child) => (child instanceof Y.XmlHook ? '' : xmlText(child))).join('')
 }
@@ -365,7 +366,7 @@ function xmlText(node: Y.XmlFragment | Y.XmlElement | Y.XmlText): string {
 /**
  * While the relay is stopped, serve the demo pages from its port without a
  * relay behind them, as a CDN or reverse proxy in front of a relay that is
- * down would: the page routes are the relay's own (`mountDemoApp`), and
+ * down would: the page routes are the relay's own (`mountEditorApp`), and
  * WebSocket upgrades get 503. Returns a function that frees the port again.
  *
  * (Fulfilling the pages with Playwright's `page.route` instead makes Chromium
@@ -374,7 +375,7 @@ function xmlText(node: Y.XmlFragment | Y.XmlElement | Y.XmlText): string {
  */
 export async function servePagesWithoutRelay(relay: DemoRelay): Promise<() => Promise<void>> {
   const app = new Hono()
-  mountDemoApp(app)
+  mountEditorApp(app)
   const server = createAdaptorServer({ fetch: app.fetch }) as Server
   server.on('upgrade', (_request, socket: Duplex) => {
     socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
