@@ -6,6 +6,7 @@ export { createRelay, type Relay, type RelayOptions, type RelayStats, type Conne
 export type { RelaySocket, RelayLogger } from './relay/relay-socket.ts'
 export { createRelayApp, type RelayAppOptions } from './http/relay-app.ts'
 export { mountEditorApp, type EditorAppOptions } from './http/editor-app.ts'
+export { refuseMalformedUpgrades } from './http/host-check.ts'
 export {
   serveRelay,
   createWebSocketServer,

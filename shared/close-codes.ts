@@ -20,6 +20,15 @@ export const CloseCode = {
   INTERNAL_ERROR: { code: 1011, reason: 'internal error', retry: true },
   /** The connection did not read its messages fast enough; its send buffer stayed over the limit. */
   SLOW_CONSUMER: { code: 1013, reason: 'send buffer over limit', retry: true },
+  /**
+   * A well-formed message over one of the relay's limits (an update with too
+   * many structs or types nested too deep, a state vector naming too many
+   * clients, a presence state too large, too many presence IDs). The same
+   * message would be refused again. See PROTOCOL.md, "Limits".
+   */
+  LIMIT_EXCEEDED: { code: 4413, reason: 'over a relay limit', retry: false },
+  /** The relay is reloading the document from storage (it refused to go on with a copy that may be damaged). Reconnect. */
+  ROOM_RESET: { code: 4500, reason: 'document reloading', retry: true },
   /** The room's document could not be loaded from storage; nothing was served. Retry later. */
   ROOM_UNAVAILABLE: { code: 4503, reason: 'document could not be loaded', retry: true },
 } as const

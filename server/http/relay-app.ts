@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { upgradeWebSocket } from '@hono/node-server'
 import type { WebSocket } from 'ws'
-import { roomNameFromPath } from '../../shared/room-name.ts'
+import { roomNameFromPath, type RoomNameResult } from '../../shared/room-name.ts'
 import type { Relay } from '../relay/relay.ts'
 import { attachSocket } from './ws-socket.ts'
 import { VERSION } from '../version.ts'
@@ -34,9 +34,7 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
   // Upgrades first, so that even a document called "healthz" can be edited.
   app.use('*', async (c, next) => {
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return next()
-    const mountedAt = c.req.routePath.replace(/\/?\*$/, '')
-    const rawPath = new URL(c.req.url).pathname.slice(mountedAt.length)
-    const parsed = roomNameFromPath(rawPath)
+    const parsed = documentNameOf(c.req.routePath, rawRequestPath(c.env, c.req.url))
     if (!parsed.ok) {
       // @hono/node-server answers a refused upgrade with an empty body but
       // keeps our headers, so the reason travels in a header as well.
@@ -70,6 +68,40 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
   })
 
   return app
+}
+
+/**
+ * The request path exactly as the client sent it, without the query. The URL
+ * Hono sees went through `new URL()`, which resolves `/x/../y` to `/y` and
+ * `/x/%2E%2E/y` too; the name rules must see those segments to refuse them.
+ * Outside `@hono/node-server` (no Node request in `env`) the normalized URL
+ * is all there is.
+ */
+function rawRequestPath(env: unknown, url: string): string {
+  const incoming = typeof env === 'object' && env !== null && 'incoming' in env ? (env as { incoming?: { url?: unknown } }).incoming : undefined
+  const target = typeof incoming?.url === 'string' ? incoming.url : url
+  // An absolute-form target (`GET http://host/path HTTP/1.1`), like Hono's URL, starts with the authority.
+  const path = target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '')
+  const end = path.search(/[?#]/)
+  return end < 0 ? path : path.slice(0, end)
+}
+
+/**
+ * The document a raw path names below the mount point (`routePath` is the
+ * matched pattern, `/collab/*`). The mount's segments are counted off, not
+ * matched as text: in the raw path they may be spelled differently
+ * (`/%63ollab/doc`) or be a `..` trick that reached the mount only once
+ * normalized (`/x/../collab/doc`), so they pass the same segment rules.
+ */
+function documentNameOf(routePath: string, rawPath: string): RoomNameResult {
+  const mountedAt = routePath.replace(/\/?\*$/, '')
+  const mountSegments = mountedAt === '' ? 0 : mountedAt.split('/').length - 1
+  const segments = rawPath.split('/').slice(1)
+  if (mountSegments > 0) {
+    const mount = roomNameFromPath(`/${segments.slice(0, mountSegments).join('/')}`)
+    if (!mount.ok && mount.problem !== 'too-long') return mount
+  }
+  return roomNameFromPath(`/${segments.slice(mountSegments).join('/')}`)
 }
 
 /**

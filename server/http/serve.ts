@@ -6,6 +6,7 @@ import { Hono } from 'hono'
 import type { Relay } from '../relay/relay.ts'
 import { createRelayApp, type RelayAppOptions } from './relay-app.ts'
 import { mountEditorApp, type EditorAppOptions } from './editor-app.ts'
+import { refuseMalformedUpgrades } from './host-check.ts'
 
 /** Largest frame accepted by default: 16 MiB. Bigger frames close with 1009. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
@@ -82,6 +83,7 @@ export async function serveRelay(relay: Relay, options: ServeOptions = {}): Prom
   const wss = createWebSocketServer(options)
   const app = options.app ?? relayAppWithEditor(relay, options)
   const server = createAdaptorServer({ fetch: app.fetch, websocket: { server: wss } }) as Server
+  refuseMalformedUpgrades(server)
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -20,6 +20,8 @@ export function attachSocket(ws: WebSocket, relay: Relay, roomName: string, hear
     // cork is counted, so ws's own per-frame cork/uncork nests inside ours.
     cork: () => rawSocketOf(ws)?.cork(),
     uncork: () => rawSocketOf(ws)?.uncork(),
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
   }
   const connection = relay.connect(socket, roomName)
 

@@ -9,6 +9,8 @@ export interface ConnectionLimits {
   slowConsumerGraceMs: number
   /** Frames accepted while the room is still loading; more closes the connection (1013). */
   maxQueuedFramesWhileLoading: number
+  /** Updates waiting for storage above which the relay stops reading from the connection. */
+  maxQueuedUpdates: number
 }
 
 /**
@@ -30,6 +32,11 @@ export class Connection {
    */
   onClosed: (() => void) | null = null
   private slowTimer: ReturnType<typeof setTimeout> | null = null
+  /** Its updates accepted but not yet committed (see `queueUpdate`). */
+  private queuedUpdates = 0
+  private paused = false
+  /** When the relay last asked this peer to sync again (ms), to ask at most once in a while. */
+  resyncAskedAt = 0
 
   constructor(
     readonly socket: RelaySocket,
@@ -60,6 +67,24 @@ export class Connection {
       this.slowTimer = null
       if (this.socket.bufferedAmount > this.limits.sendBufferHighWaterBytes) this.close(CloseCode.SLOW_CONSUMER)
     }, this.limits.slowConsumerGraceMs)
+  }
+
+  /** One more of its updates waits for storage; reading pauses past the limit. */
+  queueUpdate(): void {
+    this.queuedUpdates++
+    if (!this.paused && this.queuedUpdates > this.limits.maxQueuedUpdates && this.socket.pause) {
+      this.paused = true
+      this.socket.pause()
+    }
+  }
+
+  /** One of its updates is committed (or dropped); reading resumes once half the queue is gone. */
+  updateDone(): void {
+    this.queuedUpdates--
+    if (this.paused && this.queuedUpdates <= this.limits.maxQueuedUpdates / 2) {
+      this.paused = false
+      this.socket.resume?.()
+    }
   }
 
   /** Close with a documented code. Idempotent. */

@@ -1,89 +1,142 @@
 import { decodeAwarenessUpdate, encodeAwarenessUpdate, isRemoval, type AwarenessEntry } from '../../shared/awareness-codec.ts'
+import type { RelayLimits } from './limits.ts'
+import { jsonNestedDeeper } from './update-parse.ts'
+
+/** A presence state over `maxAwarenessStateBytes` (or nested too deeply): the connection is closed with 4413. */
+export class PresenceLimitError extends Error {
+  override name = 'PresenceLimitError'
+}
+
+/** The limits `Presence` enforces (see `RelayLimits`). */
+export type PresenceLimits = Pick<RelayLimits, 'maxAwarenessStateBytes' | 'maxAwarenessClientsPerConnection' | 'awarenessForgetMs' | 'maxValueDepth'>
+
+/** Removed clients whose clocks are remembered, at most (the oldest are forgotten first). */
+const MAX_REMEMBERED_REMOVALS = 10_000
 
 /**
  * A room's awareness (presence) states, and who owns them.
  *
- * A connection owns the client IDs it introduced; entries it sends for IDs
- * another connection owns are dropped, so nobody can move or erase someone
- * else's cursor. When a connection leaves, its entries are removed and the
- * removal is broadcast, like the stock server does.
+ * A connection owns the client IDs it introduced, at most
+ * `maxAwarenessClientsPerConnection` at a time (further new IDs are ignored);
+ * entries it sends for IDs another connection owns are dropped, so nobody can
+ * move or erase someone else's cursor. When a connection leaves, its entries
+ * are removed and the removal is broadcast, like the stock server does.
  *
  * One thing the stock server gets wrong is fixed here: a client that
  * reconnects announces its state again with the clock it had, which every
  * peer (having seen its removal at that clock) ignores until the next 15 s
- * renewal. The relay remembers removed clocks and re-stamps such a rejoin
- * with the next clock, so the person reappears at once.
+ * renewal. The relay remembers removed clocks (for the awareness timeout,
+ * then forgets them) and re-stamps such a rejoin with the next clock, so the
+ * person reappears at once.
  */
 export class Presence<Owner> {
   private readonly states = new Map<number, AwarenessEntry>()
-  /** Last clock seen per client ID, kept after removal (see above). */
+  /** Last clock seen per client ID with a state. */
   private readonly clocks = new Map<number, number>()
+  /** Clock and time of removal of removed client IDs, oldest first. */
+  private readonly removed = new Map<number, { clock: number; at: number }>()
   private readonly owners = new Map<number, Owner>()
+
+  constructor(private readonly limits: PresenceLimits) {}
 
   /** Number of clients with a state. */
   get size(): number {
     return this.states.size
   }
 
+  /** Removed clients still remembered (for tests and stats). */
+  get rememberedRemovals(): number {
+    return this.removed.size
+  }
+
   /**
-   * Apply an awareness update from `owner`. Returns the awareness update to
-   * broadcast to the whole room (the original bytes when every entry was
-   * accepted as is), or null when nothing changed. Throws `ProtocolError`
-   * when the update is malformed; nothing is applied then.
+   * Apply an awareness update from `owner`. Returns the entries to broadcast
+   * (clocks re-stamped where needed); empty when nothing changed. Throws
+   * `ProtocolError` when the update is malformed and `PresenceLimitError` when
+   * a state is too large; nothing is applied then.
    */
-  apply(owner: Owner, update: Uint8Array, ownedIds: Set<number>): Uint8Array | null {
+  apply(owner: Owner, update: Uint8Array, ownedIds: Set<number>, now = Date.now()): AwarenessEntry[] {
     const entries = decodeAwarenessUpdate(update)
+    for (const entry of entries) {
+      if (utf8Length(entry.stateJson) > this.limits.maxAwarenessStateBytes || jsonNestedDeeper(entry.stateJson, this.limits.maxValueDepth)) {
+        throw new PresenceLimitError(`a presence state over ${this.limits.maxAwarenessStateBytes} bytes or nested too deeply`)
+      }
+    }
+    this.forgetOldRemovals(now)
     const accepted: AwarenessEntry[] = []
-    let rewritten = false
     for (const entry of entries) {
       const currentOwner = this.owners.get(entry.clientId)
       if (currentOwner !== undefined && currentOwner !== owner) continue
-      const lastClock = this.clocks.get(entry.clientId)
       if (isRemoval(entry)) {
         if (currentOwner === undefined || !this.states.has(entry.clientId)) continue
-        if (lastClock !== undefined && entry.clock < lastClock) continue
-        this.states.delete(entry.clientId)
-        this.owners.delete(entry.clientId)
+        if (entry.clock < (this.clocks.get(entry.clientId) ?? 0)) continue
+        this.remove(entry.clientId, entry.clock, now)
         ownedIds.delete(entry.clientId)
-        this.clocks.set(entry.clientId, entry.clock)
         accepted.push(entry)
         continue
       }
+      if (currentOwner === undefined && ownedIds.size >= this.limits.maxAwarenessClientsPerConnection) continue
       let clock = entry.clock
+      const lastClock = this.clocks.get(entry.clientId) ?? this.removed.get(entry.clientId)?.clock
       if (lastClock !== undefined && clock <= lastClock) {
         // A stale state from the owner is dropped; a rejoin is re-stamped.
         if (currentOwner !== undefined) continue
         clock = lastClock + 1
-        rewritten = true
       }
       const stored = { clientId: entry.clientId, clock, stateJson: entry.stateJson }
+      this.removed.delete(entry.clientId)
       this.states.set(entry.clientId, stored)
       this.clocks.set(entry.clientId, clock)
       this.owners.set(entry.clientId, owner)
       ownedIds.add(entry.clientId)
       accepted.push(stored)
     }
-    if (accepted.length === 0) return null
-    if (!rewritten && accepted.length === entries.length) return update
-    return encodeAwarenessUpdate(accepted)
+    return accepted
   }
 
-  /** Remove every state `ownedIds` holds; returns the removal to broadcast, or null. */
-  removeAll(ownedIds: Set<number>): Uint8Array | null {
+  /** Remove every state `ownedIds` holds; returns the removal entries to broadcast. */
+  removeAll(ownedIds: Set<number>, now = Date.now()): AwarenessEntry[] {
     const removed: AwarenessEntry[] = []
     for (const clientId of ownedIds) {
       const state = this.states.get(clientId)
       this.owners.delete(clientId)
       if (!state) continue
-      this.states.delete(clientId)
+      this.remove(clientId, state.clock, now)
       removed.push({ clientId, clock: state.clock, stateJson: 'null' })
     }
     ownedIds.clear()
-    return removed.length === 0 ? null : encodeAwarenessUpdate(removed)
+    return removed
   }
 
   /** Every current state as one awareness update, or null when there are none. */
   encodeAll(): Uint8Array | null {
     return this.states.size === 0 ? null : encodeAwarenessUpdate([...this.states.values()])
   }
+
+  private remove(clientId: number, clock: number, now: number): void {
+    this.states.delete(clientId)
+    this.owners.delete(clientId)
+    this.clocks.delete(clientId)
+    this.removed.delete(clientId) // re-inserted last: the map stays in order of removal
+    this.removed.set(clientId, { clock, at: now })
+    if (this.removed.size > MAX_REMEMBERED_REMOVALS) this.removed.delete(this.removed.keys().next().value!)
+  }
+
+  /** Peers forget a removed client after the awareness timeout; so does the relay. */
+  private forgetOldRemovals(now: number): void {
+    for (const [clientId, { at }] of this.removed) {
+      if (now - at < this.limits.awarenessForgetMs) break
+      this.removed.delete(clientId)
+    }
+  }
+}
+
+/** UTF-8 length of a string, without encoding it. */
+function utf8Length(text: string): number {
+  let bytes = text.length
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 0x80) bytes += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2 // a surrogate pair is 4 bytes for 2 units
+  }
+  return bytes
 }

@@ -19,6 +19,13 @@ export interface RelaySocket {
    */
   cork?(): void
   uncork?(): void
+  /**
+   * Optional: stop reading frames from the peer until `resume()`. The relay
+   * pauses a connection whose updates pile up faster than storage commits
+   * them, so a flood waits in the peer's TCP buffer, not in relay memory.
+   */
+  pause?(): void
+  resume?(): void
 }
 
 /** Where the core reports what it does not handle itself. */

@@ -1,8 +1,10 @@
 import { CloseCode } from '../../shared/close-codes.ts'
 import { createMemoryStorage } from '../storage/memory.ts'
+import { normalizeStoredNames } from '../storage/normalize-names.ts'
 import type { DocumentStorage } from '../storage/types.ts'
 import { Connection } from './connection.ts'
 import { consoleLogger, type RelayLogger, type RelaySocket } from './relay-socket.ts'
+import { resolveLimits, type RelayLimits } from './limits.ts'
 import { Room, type RoomContext } from './room.ts'
 
 /** Options for `createRelay`. Every field is optional. */
@@ -23,6 +25,8 @@ export interface RelayOptions {
   compactAfterBytes?: number
   /** First delay before retrying a failed storage write, in ms (doubling to 30 s). Default 250. */
   writeRetryMs?: number
+  /** What one connection may ask of the relay (see `RelayLimits` and PROTOCOL.md, "Limits"). Default `DEFAULT_LIMITS`. */
+  limits?: Partial<RelayLimits>
 }
 
 /** Counts for `/healthz` and tests. */
@@ -83,10 +87,12 @@ const nonNegative = (name: string, value: number | undefined, fallback: number):
 export function createRelay(options: RelayOptions = {}): Relay {
   const storage = options.storage ?? createMemoryStorage()
   const logger = options.logger ?? consoleLogger
+  const relayLimits = resolveLimits(options.limits)
   const limits = {
     sendBufferHighWaterBytes: nonNegative('sendBufferHighWaterBytes', options.sendBufferHighWaterBytes, 8 * 1024 * 1024),
     slowConsumerGraceMs: nonNegative('slowConsumerGraceMs', options.slowConsumerGraceMs, 10_000),
     maxQueuedFramesWhileLoading: 10_000,
+    maxQueuedUpdates: relayLimits.maxQueuedUpdatesPerConnection,
   }
   // A room is either loading (its promise) or loaded; unloading rooms are
   // kept apart so a join during an unload waits for it, then reloads.
@@ -96,6 +102,14 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const unloading = new Map<string, { room: Room; done: Promise<void> }>()
   const connections = new Set<Connection>()
   let closing: Promise<void> | null = null
+  // Names stored by versions with other name rules are renamed to their
+  // canonical form first; rooms load after that. A failure here is logged
+  // and retried at the next start: nothing is lost, a few old names just
+  // stay out of reach until then.
+  const namesReady = normalizeStoredNames(storage, logger).then(
+    () => undefined,
+    (error: unknown) => logger.error('could not bring stored document names to the current rules', error),
+  )
 
   const context: RoomContext = {
     storage,
@@ -104,13 +118,23 @@ export function createRelay(options: RelayOptions = {}): Relay {
     compactAfterUpdates: nonNegative('compactAfterUpdates', options.compactAfterUpdates, 1000),
     compactAfterBytes: nonNegative('compactAfterBytes', options.compactAfterBytes, 4 * 1024 * 1024),
     writeRetryMs: nonNegative('writeRetryMs', options.writeRetryMs, 250),
+    limits: relayLimits,
     onIdle: (room) => void unload(room),
+    onBroken(room) {
+      // Its copy may be half-changed: everyone reconnects to a fresh load.
+      for (const connection of [...room.connections]) {
+        room.leave(connection)
+        connection.close(CloseCode.ROOM_RESET)
+      }
+      void unload(room)
+    },
   }
 
   function acquire(name: string): Promise<Room> {
     let entry = rooms.get(name)
     if (!entry) {
       const load = async (): Promise<Room> => {
+        await namesReady
         await unloading.get(name)?.done
         const room = await Room.load(name, context)
         loaded.set(name, room)

@@ -12,7 +12,7 @@ export interface PostgresStorageOptions {
 }
 
 /** Bump when the schema changes, and add the step to `migrations`. */
-const SCHEMA_VERSION = 1
+const SCHEMA_VERSION = 2
 
 const migrations = (schema: string): Record<number, string> => ({
   1: `
@@ -22,6 +22,17 @@ const migrations = (schema: string): Record<number, string> => ({
       data BYTEA NOT NULL
     );
     CREATE INDEX collab_updates_by_doc ON ${schema}.collab_updates (doc, seq);
+  `,
+  // Updates a load could not apply, set aside by the compaction that drops them from the log.
+  2: `
+    CREATE TABLE ${schema}.collab_quarantine (
+      id     BIGSERIAL PRIMARY KEY,
+      doc    TEXT NOT NULL,
+      data   BYTEA NOT NULL,
+      reason TEXT NOT NULL,
+      at     TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE INDEX collab_quarantine_by_doc ON ${schema}.collab_quarantine (doc, id);
   `,
 })
 
@@ -48,6 +59,23 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     throw error
   }
   const table = `${schema}.collab_updates`
+  const quarantine = `${schema}.collab_quarantine`
+
+  /** Run `work` in one transaction on one pooled connection. */
+  const transaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      const result = await work(client)
+      await client.query('COMMIT')
+      return result
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw error
+    } finally {
+      client.release()
+    }
+  }
 
   return {
     async load(name): Promise<StoredDocument> {
@@ -69,32 +97,58 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
         `INSERT INTO ${table} (doc, data)
          SELECT $1, u FROM unnest($2::bytea[]) WITH ORDINALITY AS batch(u, i) ORDER BY i
          RETURNING seq`,
-        [name, updates.map((update) => Buffer.from(update.buffer, update.byteOffset, update.byteLength))],
+        [name, updates.map(toBuffer)],
       )
       return Math.max(...result.rows.map((row) => Number(row.seq)))
     },
-    async compact(name, state, head) {
-      const client = await pool.connect()
-      try {
-        await client.query('BEGIN')
+    async compact(name, state, head, setAside = []) {
+      await transaction(async (client) => {
         await client.query(`DELETE FROM ${table} WHERE doc = $1 AND seq <= $2`, [name, head])
+        if (setAside.length > 0) {
+          await client.query(
+            `INSERT INTO ${quarantine} (doc, data, reason)
+             SELECT $1, u, r FROM unnest($2::bytea[], $3::text[]) WITH ORDINALITY AS aside(u, r, i) ORDER BY i`,
+            [name, setAside.map((entry) => toBuffer(entry.update)), setAside.map((entry) => entry.reason)],
+          )
+        }
         // The snapshot takes the seq of the last update it replaces, so it
         // stays ahead of everything appended after that point.
-        await client.query(`INSERT INTO ${table} (seq, doc, data) VALUES ($1, $2, $3)`, [
-          head,
-          name,
-          Buffer.from(state.buffer, state.byteOffset, state.byteLength),
-        ])
-        await client.query('COMMIT')
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {})
-        throw error
-      } finally {
-        client.release()
-      }
+        await client.query(`INSERT INTO ${table} (seq, doc, data) VALUES ($1, $2, $3)`, [head, name, toBuffer(state)])
+      })
+    },
+    async quarantined(name) {
+      const result = await pool.query<{ data: Buffer; reason: string; at: Date }>(
+        `SELECT data, reason, at FROM ${quarantine} WHERE doc = $1 ORDER BY id`,
+        [name],
+      )
+      return result.rows.map((row) => ({
+        update: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength),
+        reason: row.reason,
+        at: row.at,
+      }))
+    },
+    async rename(from, to) {
+      await transaction(async (client) => {
+        // Appends (and compactions, which delete from the log first) wait for
+        // the rename to commit, so none can slip in under `to` between the
+        // check and the move. Renames are rare (start-up), so the pause is too.
+        await client.query(`LOCK TABLE ${table} IN SHARE ROW EXCLUSIVE MODE`)
+        const taken = await client.query(
+          `SELECT 1 FROM ${table} WHERE doc = $1 UNION ALL SELECT 1 FROM ${quarantine} WHERE doc = $1 LIMIT 1`,
+          [to],
+        )
+        // A quarantine without a log cannot arise through this interface; refusing it too means a rename never merges.
+        if (taken.rowCount) throw new Error(`rename: "${to}" already exists`)
+        const moved = await client.query(`UPDATE ${table} SET doc = $1 WHERE doc = $2`, [to, from])
+        if (!moved.rowCount) throw new Error(`rename: no document "${from}"`)
+        await client.query(`UPDATE ${quarantine} SET doc = $1 WHERE doc = $2`, [to, from])
+      })
     },
     async delete(name) {
-      await pool.query(`DELETE FROM ${table} WHERE doc = $1`, [name])
+      await transaction(async (client) => {
+        await client.query(`DELETE FROM ${table} WHERE doc = $1`, [name])
+        await client.query(`DELETE FROM ${quarantine} WHERE doc = $1`, [name])
+      })
     },
     async list() {
       const result = await pool.query<{ doc: string }>(`SELECT DISTINCT doc FROM ${table} ORDER BY doc`)
@@ -132,6 +186,11 @@ async function migrate(pool: pg.Pool, schema: string): Promise<void> {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {})
     client.release()
   }
+}
+
+/** The same bytes as a Buffer, without copying (what `pg` sends as `bytea`). */
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 function quoteIdentifier(name: string): string {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import type { DocumentStorage, StoredDocument } from './types.ts'
+import type { DocumentStorage, SetAsideUpdate, StoredDocument } from './types.ts'
 
 /** Options for `createSqliteStorage`. */
 export interface SqliteStorageOptions {
@@ -17,7 +17,7 @@ export interface SqliteStorageOptions {
 }
 
 /** Bump when the schema changes, and add the step to `MIGRATIONS`. */
-const SCHEMA_VERSION = 1
+const SCHEMA_VERSION = 2
 const MIGRATIONS: Record<number, string> = {
   1: `
     CREATE TABLE updates (
@@ -26,6 +26,17 @@ const MIGRATIONS: Record<number, string> = {
       data BLOB NOT NULL
     );
     CREATE INDEX updates_by_doc ON updates (doc, seq);
+  `,
+  // Updates a load could not apply, set aside by the compaction that drops them from the log.
+  2: `
+    CREATE TABLE quarantine (
+      id     INTEGER PRIMARY KEY, -- insertion order: oldest first
+      doc    TEXT NOT NULL,
+      data   BLOB NOT NULL,
+      reason TEXT NOT NULL,
+      at     INTEGER NOT NULL     -- ms since the epoch
+    );
+    CREATE INDEX quarantine_by_doc ON quarantine (doc, id);
   `,
 }
 
@@ -63,6 +74,17 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
   const selectDoc = db.prepare<[string], { seq: number; data: Buffer }>('SELECT seq, data FROM updates WHERE doc = ? ORDER BY seq')
   const deleteUpTo = db.prepare<[string, number]>('DELETE FROM updates WHERE doc = ? AND seq <= ?')
   const deleteDoc = db.prepare<[string]>('DELETE FROM updates WHERE doc = ?')
+  const insertQuarantined = db.prepare<[string, Uint8Array, string, number]>(
+    'INSERT INTO quarantine (doc, data, reason, at) VALUES (?, ?, ?, ?)',
+  )
+  const selectQuarantined = db.prepare<[string], { data: Buffer; reason: string; at: number }>(
+    'SELECT data, reason, at FROM quarantine WHERE doc = ? ORDER BY id',
+  )
+  const deleteQuarantined = db.prepare<[string]>('DELETE FROM quarantine WHERE doc = ?')
+  const hasLog = db.prepare<[string], { found: number }>('SELECT 1 AS found FROM updates WHERE doc = ? LIMIT 1')
+  const hasQuarantine = db.prepare<[string], { found: number }>('SELECT 1 AS found FROM quarantine WHERE doc = ? LIMIT 1')
+  const renameLog = db.prepare<[string, string]>('UPDATE updates SET doc = ? WHERE doc = ?')
+  const renameQuarantine = db.prepare<[string, string]>('UPDATE quarantine SET doc = ? WHERE doc = ?')
   const listDocs = db.prepare<[], { doc: string }>('SELECT DISTINCT doc FROM updates ORDER BY doc')
 
   const appendAll = db.transaction((queue: QueuedAppend[]) =>
@@ -74,9 +96,22 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
   )
   // The snapshot takes the seq of the last update it replaces, so it stays
   // ahead of everything appended after that point.
-  const compactTx = db.transaction((name: string, state: Uint8Array, head: number) => {
+  const compactTx = db.transaction((name: string, state: Uint8Array, head: number, setAside: readonly SetAsideUpdate[]) => {
     deleteUpTo.run(name, head)
+    const at = Date.now()
+    for (const { update, reason } of setAside) insertQuarantined.run(name, update, reason, at)
     insert.run(head, name, state)
+  })
+  const renameTx = db.transaction((from: string, to: string) => {
+    if (!hasLog.get(from)) throw new Error(`rename: no document "${from}"`)
+    // A quarantine without a log cannot arise through this interface; refusing it too means a rename never merges.
+    if (hasLog.get(to) || hasQuarantine.get(to)) throw new Error(`rename: "${to}" already exists`)
+    renameLog.run(to, from)
+    renameQuarantine.run(to, from)
+  })
+  const deleteTx = db.transaction((name: string) => {
+    deleteDoc.run(name)
+    deleteQuarantined.run(name)
   })
 
   let queue: QueuedAppend[] = []
@@ -116,11 +151,25 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
         }
       })
     },
-    async compact(name, state, head) {
-      compactTx(name, state, head)
+    async compact(name, state, head, setAside = []) {
+      compactTx(name, state, head, setAside)
+    },
+    async quarantined(name) {
+      return selectQuarantined.all(name).map((row) => ({
+        update: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength),
+        reason: row.reason,
+        at: new Date(row.at),
+      }))
+    },
+    // Appends still queued for this turn were called for first: they commit
+    // before the rename or delete, and so move or go with the document.
+    async rename(from, to) {
+      flushQueue()
+      renameTx(from, to)
     },
     async delete(name) {
-      deleteDoc.run(name)
+      flushQueue()
+      deleteTx(name)
     },
     async list() {
       return listDocs.all().map((row) => row.doc)

@@ -17,14 +17,42 @@ export interface StoredDocument {
   bytes: number
 }
 
+/**
+ * An update taken out of a document's log because it cannot be applied (or
+ * must not be: it would break the document), kept with the reason so an
+ * operator can inspect it. Nothing is dropped silently.
+ */
+export interface SetAsideUpdate {
+  update: Uint8Array
+  reason: string
+}
+
+/** A set-aside update as storage keeps it. */
+export interface QuarantinedUpdate extends SetAsideUpdate {
+  /** When it was set aside. */
+  at: Date
+}
+
 export interface DocumentStorage {
   /** The document's log, or an empty log when it was never written. Rejects when storage fails. */
   load(name: string): Promise<StoredDocument>
   /** Durably append updates (at least one), in order, in one transaction. Resolves with the new head. */
   append(name: string, updates: readonly Uint8Array[]): Promise<number>
-  /** Replace every update up to and including `head` with `state`, in one transaction. */
-  compact(name: string, state: Uint8Array, head: number): Promise<void>
-  /** Forget the document. */
+  /**
+   * Replace every update up to and including `head` with `state`, in one
+   * transaction; `setAside` updates are recorded in the quarantine in that
+   * same transaction (so they are never both gone from the log and missing
+   * from the quarantine).
+   */
+  compact(name: string, state: Uint8Array, head: number, setAside?: readonly SetAsideUpdate[]): Promise<void>
+  /** The document's quarantined updates, oldest first. */
+  quarantined(name: string): Promise<QuarantinedUpdate[]>
+  /**
+   * Move a document's whole log (and quarantine) to a new name, in one
+   * transaction. Rejects, changing nothing, when `to` already has a log.
+   */
+  rename(from: string, to: string): Promise<void>
+  /** Forget the document (its log and its quarantine). */
   delete(name: string): Promise<void>
   /** Names of every stored document. */
   list(): Promise<string[]>

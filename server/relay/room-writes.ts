@@ -1,0 +1,139 @@
+import * as Y from 'yjs'
+import type { DocumentStorage } from '../storage/types.ts'
+import type { RelayLogger } from './relay-socket.ts'
+
+/** An accepted update on its way to storage, then into the document and out to the room. */
+export interface PendingWrite<Origin> {
+  update: Uint8Array
+  /** The frame the other clients receive once the update is committed. */
+  frame: Uint8Array
+  origin: Origin
+}
+
+/** What the writer needs from its room. */
+export interface WriterContext<Origin> {
+  name: string
+  storage: DocumentStorage
+  logger: RelayLogger
+  compactAfterUpdates: number
+  compactAfterBytes: number
+  writeRetryMs: number
+  /** Updates per storage transaction at most (a burst is committed in several). */
+  maxBatch: number
+  /**
+   * Apply and relay a committed batch; may take several event-loop turns. The
+   * document must hold the batch once it resolves, unless the room broke.
+   */
+  commit(batch: PendingWrite<Origin>[]): Promise<void>
+}
+
+const MAX_WRITE_RETRY_MS = 30_000
+
+/**
+ * A room's path to storage: updates are appended in batches (the updates of
+ * one event-loop turn together), committed, and only then handed back to
+ * the room to apply and relay. A failed write keeps its batch first in line
+ * and retries with back-off; nothing unsaved is ever relayed. Compacts the
+ * log once enough has been appended.
+ */
+export class DocumentWriter<Origin> {
+  private pending: PendingWrite<Origin>[] = []
+  private flushing: Promise<void> | null = null
+  private head: number
+  private logUpdates: number
+  private logBytes: number
+  /** Size of the compacted state at the head of the log (0 until this room compacts). */
+  private snapshotBytes = 0
+  /** The last storage failure, until a write succeeds again. */
+  writeError: Error | null = null
+
+  constructor(
+    private readonly context: WriterContext<Origin>,
+    private readonly doc: Y.Doc,
+    stored: { head: number; count: number; bytes: number },
+  ) {
+    this.head = stored.head
+    this.logUpdates = stored.count
+    this.logBytes = stored.bytes
+  }
+
+  /** Updates accepted but not yet committed. */
+  get pendingCount(): number {
+    return this.pending.length
+  }
+
+  enqueue(write: PendingWrite<Origin>): void {
+    this.pending.push(write)
+    this.flushing ??= this.run().finally(() => {
+      this.flushing = null
+    })
+  }
+
+  /** Resolves once every update accepted so far is committed, applied and relayed. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing
+  }
+
+  /**
+   * Merge the log into `state` now (the load set some updates aside: the new
+   * snapshot leaves them out, and storage quarantines them in the same transaction).
+   */
+  async compactNow(setAside: { update: Uint8Array; reason: string }[]): Promise<void> {
+    const state = Y.encodeStateAsUpdate(this.doc)
+    await this.context.storage.compact(this.context.name, state, this.head, setAside)
+    this.logUpdates = 1
+    this.logBytes = state.byteLength
+    this.snapshotBytes = state.byteLength
+  }
+
+  private async run(): Promise<void> {
+    // Let the rest of this event-loop turn's frames join the same transaction.
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    let retryMs = this.context.writeRetryMs
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, this.context.maxBatch)
+      try {
+        this.head = await this.context.storage.append(
+          this.context.name,
+          batch.map((write) => write.update),
+        )
+      } catch (error) {
+        // Nothing was relayed; keep the batch first in line and try again.
+        this.pending = batch.concat(this.pending)
+        this.writeError = error instanceof Error ? error : new Error(String(error))
+        this.context.logger.error(`room "${this.context.name}": write failed, retrying in ${retryMs} ms`, error)
+        await new Promise((resolve) => setTimeout(resolve, retryMs))
+        retryMs = Math.min(retryMs * 2, MAX_WRITE_RETRY_MS)
+        continue
+      }
+      this.writeError = null
+      retryMs = this.context.writeRetryMs
+      for (const write of batch) {
+        this.logUpdates++
+        this.logBytes += write.update.byteLength
+      }
+      await this.context.commit(batch)
+      // The document now holds exactly the log up to `head`: the moment to compact.
+      await this.compactIfDue()
+    }
+  }
+
+  /**
+   * Merge the log once enough has been appended since the last snapshot. The
+   * byte threshold counts only what came after the snapshot, and must also
+   * reach the snapshot's own size: otherwise a document larger than the
+   * threshold would be rewritten whole after every write.
+   */
+  private async compactIfDue(): Promise<void> {
+    const tailBytes = this.logBytes - this.snapshotBytes
+    const dueByCount = this.logUpdates >= this.context.compactAfterUpdates
+    const dueByBytes = tailBytes >= this.context.compactAfterBytes && tailBytes >= this.snapshotBytes
+    if (!dueByCount && !dueByBytes) return
+    try {
+      await this.compactNow([])
+    } catch (error) {
+      // The log is intact (compaction is one transaction); try again after the next write.
+      this.context.logger.error(`room "${this.context.name}": compaction failed`, error)
+    }
+  }
+}

@@ -1,0 +1,426 @@
+import * as encoding from 'lib0/encoding'
+import * as Y from 'yjs'
+import type { RelayLimits } from './limits.ts'
+import type { AcceptedStruct, PendingOverlay } from './pending-overlay.ts'
+import { NO_CLIENT, parseUpdate, StructKind, UpdateRefused, type ParseLimits, type ParsedStruct, type ParsedUpdate } from './update-parse.ts'
+
+/**
+ * Decides, before storage or Yjs sees it, what of a peer's update the room
+ * may apply, and cuts it into parts that each cost a bounded amount of work.
+ *
+ * It replays, against the room's document plus what is accepted but not yet
+ * applied (`PendingOverlay`), the order in which Yjs would integrate the
+ * update's structs (mirroring `integrateStructs` in Yjs's `encoding.js`).
+ * That tells exactly which structs Yjs could integrate, so that:
+ * - nothing is left for Yjs to keep "pending" (Yjs re-merges and retries its
+ *   pending structs and deletions on every later update, so one update with
+ *   unmet dependencies taxes every keystroke after it). What depends on
+ *   content the document lacks is cut off; the sender keeps it and offers it
+ *   again at its next sync, once the document has what it needs;
+ * - types nest at most `maxTypeDepth` deep (deleting or collecting a deeper
+ *   nest recurses past the stack, half-way through a transaction);
+ * - an item refers only to earlier structs of its own client, and its parent
+ *   is a type (otherwise Yjs throws half-way through applying);
+ * - the number of root types of a document stays bounded.
+ * An update refused here closes its sender's connection; nothing of it is
+ * stored or applied.
+ */
+
+/** The limits the guard enforces (see `RelayLimits`). */
+export type GuardLimits = ParseLimits & Pick<RelayLimits, 'maxTypeDepth' | 'maxRootTypes' | 'partBudget'>
+
+/** One part of an accepted update, to store and apply in order. */
+export interface AcceptedPart {
+  /** The part as a v1 update: the original bytes when the update is applied whole. */
+  update: Uint8Array
+  /** Whether `update` is the peer's update unchanged. */
+  whole: boolean
+  structs: Map<number, AcceptedStruct[]>
+  rootNames: string[]
+}
+
+export interface GuardResult {
+  parts: AcceptedPart[]
+  /** Structs or deletions left out because they depend on content the document lacks. */
+  cut: boolean
+}
+
+
+/** A deleted range the document can apply now, with the work it costs. */
+interface KeptRange {
+  client: number
+  clock: number
+  length: number
+  work: number
+}
+
+/** What a reference resolves to: the fields of `AcceptedStruct` that matter for placing an item. */
+type Target = Pick<AcceptedStruct, 'gc' | 'holdsType' | 'contentDeleted' | 'level'>
+
+const GC_TARGET: Target = { gc: true, holdsType: false, contentDeleted: false, level: 0 }
+
+/** Throws `UpdateRefused`. `limits` are the parse limits and the guard's own. */
+export function guardUpdate(doc: Y.Doc, overlay: PendingOverlay | null, update: Uint8Array, limits: GuardLimits): GuardResult {
+  const parsed = parseUpdate(update, limits)
+  return new Replay(doc, overlay, parsed, limits).run(update)
+}
+
+const refuse = (kind: 'malformed' | 'limit', message: string): never => {
+  throw new UpdateRefused(kind, message)
+}
+
+class Replay {
+  private readonly store: Y.Doc['store']
+  private readonly state = new Map<number, number>()
+  /** Structs integrated so far in this update, per client, in clock order. */
+  private readonly accepted = new Map<number, ParsedStruct[]>()
+  /** Structs Yjs would integrate, in the order it would. */
+  private readonly visits: ParsedStruct[] = []
+  private readonly newRoots = new Set<string>()
+
+  constructor(
+    private readonly doc: Y.Doc,
+    private readonly overlay: PendingOverlay | null,
+    private readonly parsed: ParsedUpdate,
+    private readonly limits: GuardLimits,
+  ) {
+    this.store = doc.store
+  }
+
+  run(update: Uint8Array): GuardResult {
+    const kept = this.integrate()
+    const deletes = this.keptDeletes()
+    const cut = deletes.cut || kept.some((count, i) => count < this.parsed.clients[i].structs.length)
+    // Whole: every struct is new and every deletion still to do; otherwise only what is left goes on.
+    const whole = !cut && !deletes.dropped && this.visits.length === this.parsed.structCount
+    const work = this.visits.length + deletes.ranges.reduce((sum, range) => sum + range.work, 0)
+    if (work === 0) return { parts: [], cut }
+    if (whole && work <= this.limits.partBudget) {
+      return { parts: [{ ...this.footprint(this.visits), update, whole: true }], cut: false }
+    }
+    return { parts: this.cutIntoParts(update, deletes.ranges), cut }
+  }
+
+  private stateOf(client: number): number {
+    let state = this.state.get(client)
+    if (state === undefined) {
+      state = this.overlay?.stateOf(client) ?? Y.getState(this.store, client)
+      this.state.set(client, state)
+    }
+    return state
+  }
+
+  /**
+   * Replay Yjs's integration order. Returns, per client of the update, how
+   * many of its structs (a prefix) Yjs would integrate now.
+   */
+  private integrate(): number[] {
+    const clients = this.parsed.clients
+    const readers = clients.map((entry) => ({ i: 0, refs: entry.structs }))
+    const indexOf = new Map<number, number>()
+    clients.forEach((entry, index) => indexOf.set(entry.client, index))
+    const kept = clients.map((entry) => entry.structs.length)
+    // Yjs takes clients from the highest ID down.
+    let order = clients.map((_, index) => index).sort((a, b) => clients[a].client - clients[b].client)
+    // Structs waiting for another client's, with their position in their client's run.
+    const stack: { index: number; pos: number; struct: ParsedStruct }[] = []
+    const nextTarget = (): number | null => {
+      while (order.length > 0) {
+        const last = order[order.length - 1]
+        if (readers[last].i < readers[last].refs.length) return last
+        order.pop()
+      }
+      return null
+    }
+    // Everything on the stack waits for something that will not come: those
+    // clients stop here (Yjs would keep the rest pending).
+    const block = (): void => {
+      for (const { index, pos } of stack) {
+        kept[index] = Math.min(kept[index], pos)
+        readers[index].i = readers[index].refs.length
+        order = order.filter((candidate) => candidate !== index)
+      }
+      stack.length = 0
+    }
+    const take = (index: number): { index: number; pos: number; struct: ParsedStruct } => {
+      const pos = readers[index].i++
+      return { index, pos, struct: readers[index].refs[pos] }
+    }
+    let current = nextTarget()
+    if (current === null) return kept
+    let head = take(current)
+    for (;;) {
+      const struct = head.struct
+      if (struct.kind !== StructKind.SKIP) {
+        const offset = this.stateOf(struct.client) - struct.clock
+        if (offset < 0) {
+          stack.push(head)
+          block()
+        } else {
+          const missing = this.missing(struct)
+          if (missing !== null) {
+            stack.push(head)
+            const index = indexOf.get(missing)
+            const reader = index === undefined ? null : readers[index]
+            if (!reader || reader.i >= reader.refs.length) block()
+            else {
+              head = take(index!)
+              continue
+            }
+          } else {
+            this.admit(struct, offset)
+          }
+        }
+      }
+      if (stack.length > 0) head = stack.pop()!
+      else if (current !== null && readers[current].i < readers[current].refs.length) head = take(current)
+      else {
+        current = nextTarget()
+        if (current === null) break
+        head = take(current)
+      }
+    }
+    return kept
+  }
+
+  /** The first client whose content a reference of `struct` needs and the document lacks (as Yjs's `getMissing`). */
+  private missing(struct: ParsedStruct): number | null {
+    if (struct.kind !== StructKind.ITEM) return null
+    const { client, originClient, rightClient, parentClient } = struct
+    if (originClient !== NO_CLIENT && originClient !== client && struct.originClock >= this.stateOf(originClient)) return originClient
+    if (rightClient !== NO_CLIENT && rightClient !== client && struct.rightClock >= this.stateOf(rightClient)) return rightClient
+    if (parentClient !== NO_CLIENT && parentClient !== client && struct.parentClock >= this.stateOf(parentClient)) return parentClient
+    return null
+  }
+
+  /** Check a struct Yjs would integrate now, and record it. */
+  private admit(struct: ParsedStruct, offset: number): void {
+    if (struct.kind === StructKind.ITEM) {
+      // Earlier clocks of its own client only: those were created before it.
+      const { client, clock } = struct
+      if (
+        (struct.originClient === client && struct.originClock >= clock) ||
+        (struct.rightClient === client && struct.rightClock >= clock) ||
+        (struct.parentClient === client && struct.parentClock >= clock)
+      ) {
+        refuse('malformed', 'an item refers to a later struct of its own client')
+      }
+      this.place(struct)
+      if (struct.gc) struct.holdsType = false
+      else {
+        if (struct.holdsType && struct.level + 1 > this.limits.maxTypeDepth) refuse('limit', `types nested deeper than ${this.limits.maxTypeDepth}`)
+        if (struct.parentRoot !== null) this.noteRoot(struct.parentRoot)
+      }
+    }
+    // A struct the document has whole already changes nothing: Yjs skips it, and so does what we store.
+    if (offset >= struct.length) return
+    this.state.set(struct.client, struct.clock + struct.length)
+    let list = this.accepted.get(struct.client)
+    if (!list) this.accepted.set(struct.client, (list = []))
+    list.push(struct)
+    this.visits.push(struct)
+  }
+
+  /** Where an item lands (sets `gc` and `level`): in which type's level, or collected (its left, right or parent is gone). */
+  private place(struct: ParsedStruct): void {
+    const left = struct.originClient !== NO_CLIENT ? this.resolve(struct.originClient, struct.originClock) : null
+    const right = struct.rightClient !== NO_CLIENT ? this.resolve(struct.rightClient, struct.rightClock) : null
+    if (left?.gc || right?.gc) struct.gc = true
+    else if (left) struct.level = left.level
+    else if (right) struct.level = right.level
+    else if (struct.parentClient !== NO_CLIENT) {
+      const parent = this.resolve(struct.parentClient, struct.parentClock)
+      if (parent.gc || parent.contentDeleted) struct.gc = true
+      else if (!parent.holdsType) refuse('malformed', 'an item whose parent is not a type')
+      else struct.level = parent.level + 1
+    }
+  }
+
+  private resolve(client: number, clock: number): Target {
+    if (clock < Y.getState(this.store, client)) {
+      const structs = this.store.clients.get(client)!
+      const found = structs[Y.findIndexSS(structs, clock)]
+      if (!(found instanceof Y.Item)) return GC_TARGET
+      return {
+        gc: false,
+        holdsType: found.content instanceof Y.ContentType,
+        contentDeleted: found.content instanceof Y.ContentDeleted,
+        level: levelOf(found, this.limits.maxTypeDepth),
+      }
+    }
+    const pending = this.overlay?.find(client, clock) ?? this.findAccepted(client, clock)
+    if (!pending) return refuse('malformed', 'a reference to a struct that does not exist')
+    return pending
+  }
+
+  private findAccepted(client: number, clock: number): ParsedStruct | undefined {
+    const list = this.accepted.get(client)
+    if (!list) return undefined
+    let low = 0
+    let high = list.length - 1
+    while (low <= high) {
+      const mid = (low + high) >>> 1
+      const struct = list[mid]
+      if (clock < struct.clock) high = mid - 1
+      else if (clock >= struct.clock + struct.length) low = mid + 1
+      else return struct
+    }
+    return undefined
+  }
+
+  private noteRoot(name: string): void {
+    if (this.doc.share.has(name) || this.newRoots.has(name) || this.overlay?.hasRoot(name)) return
+    this.newRoots.add(name)
+    if (this.doc.share.size + (this.overlay?.rootCount ?? 0) + this.newRoots.size > this.limits.maxRootTypes) {
+      refuse('limit', `more than ${this.limits.maxRootTypes} root types in one document`)
+    }
+  }
+
+  /**
+   * The deletions Yjs can apply now (those within what the document will
+   * hold), each with its work: a range that starts or ends inside an item
+   * splits it, and a split moves every later struct of that client.
+   */
+  private keptDeletes(): { ranges: KeptRange[]; cut: boolean; dropped: boolean } {
+    const ranges: KeptRange[] = []
+    let cut = false
+    let dropped = false
+    for (const { client, ranges: all } of this.parsed.deletes) {
+      const state = this.stateOf(client)
+      const structs = this.store.clients.get(client)
+      const docState = Y.getState(this.store, client)
+      const splitWork = Math.max(1, (structs?.length ?? 0) / SPLIT_STRUCTS_PER_WORK)
+      for (const [clock, length] of all) {
+        if (clock >= state) {
+          cut = true
+          break
+        }
+        const end = Math.min(clock + length, state)
+        if (end < clock + length) cut = true
+        // A client's sync repeats its whole delete set: ranges the document has already applied are left out, not stored again.
+        if (structs && end <= docState && alreadyDeleted(structs, clock, end)) {
+          dropped = true
+          continue
+        }
+        ranges.push({ client, clock, length: end - clock, work: 1 + this.splits(client, clock, end) * splitWork })
+      }
+    }
+    return { ranges, cut, dropped }
+  }
+
+  /** How many items a deleted range [clock, end) splits in the document (0–2). */
+  private splits(client: number, clock: number, end: number): number {
+    const structs = this.store.clients.get(client)
+    const docState = Y.getState(this.store, client)
+    let splits = 0
+    for (const at of [clock, end]) {
+      if (at >= docState || !structs) continue
+      const struct = structs[Y.findIndexSS(structs, at)]
+      if (struct instanceof Y.Item && !struct.deleted && struct.id.clock < at) splits++
+    }
+    return splits
+  }
+
+  private footprint(visits: ParsedStruct[]): Omit<AcceptedPart, 'update' | 'whole'> {
+    const structs = new Map<number, AcceptedStruct[]>()
+    const rootNames = new Set<string>()
+    for (const struct of visits) {
+      let list = structs.get(struct.client)
+      if (!list) structs.set(struct.client, (list = []))
+      list.push(struct)
+      if (struct.parentRoot !== null && this.newRoots.has(struct.parentRoot)) rootNames.add(struct.parentRoot)
+    }
+    return { structs, rootNames: [...rootNames] }
+  }
+
+  /** Cut the kept structs (in integration order), then the deletions, into parts within the budget. */
+  private cutIntoParts(update: Uint8Array, deletes: KeptRange[]): AcceptedPart[] {
+    const parts: AcceptedPart[] = []
+    const budget = this.limits.partBudget
+    for (let start = 0; start < this.visits.length; start += budget) {
+      const visits = this.visits.slice(start, start + budget)
+      parts.push({ ...this.footprint(visits), update: encodePart(update, visits, []), whole: false })
+    }
+    // Deletions come after every struct: they may delete what this update adds.
+    let batch: KeptRange[] = []
+    let work = 0
+    for (const range of deletes) {
+      if (batch.length > 0 && work + range.work > budget) {
+        parts.push({ structs: new Map(), rootNames: [], update: encodePart(update, [], batch), whole: false })
+        batch = []
+        work = 0
+      }
+      batch.push(range)
+      work += range.work
+    }
+    if (batch.length > 0) parts.push({ structs: new Map(), rootNames: [], update: encodePart(update, [], batch), whole: false })
+    return parts
+  }
+}
+
+/** How many structs one unit of work moves when an item is split (array insertion is a memory move). */
+const SPLIT_STRUCTS_PER_WORK = 1000
+
+/** Whether every struct of the document in [clock, end) is deleted or collected already. */
+function alreadyDeleted(structs: (Y.Item | Y.GC)[], clock: number, end: number): boolean {
+  for (let i = Y.findIndexSS(structs, clock); i < structs.length; i++) {
+    const struct = structs[i]
+    if (struct.id.clock >= end) break
+    if (struct instanceof Y.Item && !struct.deleted) return false
+  }
+  return true
+}
+
+/** Nesting level of the type an item of the document sits in (0: a root type). Stops counting past `cap`. */
+function levelOf(item: Y.Item, cap: number): number {
+  let level = 0
+  let type = item.parent as Y.AbstractType<unknown> | null
+  while (type && type._item && level <= cap) {
+    level++
+    type = type._item.parent as Y.AbstractType<unknown> | null
+  }
+  return level
+}
+
+/**
+ * Encode some of an update's structs and deletions as an update of their
+ * own. A struct's v1 bytes do not depend on its neighbours (its clock is
+ * implied by the run it is in), so each client's run is copied as it came,
+ * behind a new header.
+ */
+function encodePart(update: Uint8Array, visits: ParsedStruct[], deletes: KeptRange[]): Uint8Array {
+  const encoder = encoding.createEncoder()
+  // Integration visits each client's structs in clock order: a contiguous run per client.
+  const runs = new Map<number, { first: ParsedStruct; last: ParsedStruct; count: number }>()
+  for (const struct of visits) {
+    const run = runs.get(struct.client)
+    if (run) {
+      run.last = struct
+      run.count++
+    } else runs.set(struct.client, { first: struct, last: struct, count: 1 })
+  }
+  encoding.writeVarUint(encoder, runs.size)
+  for (const [client, run] of runs) {
+    encoding.writeVarUint(encoder, run.count)
+    encoding.writeVarUint(encoder, client)
+    encoding.writeVarUint(encoder, run.first.clock)
+    encoding.writeUint8Array(encoder, update.subarray(run.first.start, run.last.end))
+  }
+  // Ranges arrive grouped by client, in order: one entry per client.
+  const byClient = new Map<number, KeptRange[]>()
+  for (const range of deletes) {
+    const list = byClient.get(range.client)
+    if (list) list.push(range)
+    else byClient.set(range.client, [range])
+  }
+  encoding.writeVarUint(encoder, byClient.size)
+  for (const [client, ranges] of byClient) {
+    encoding.writeVarUint(encoder, client)
+    encoding.writeVarUint(encoder, ranges.length)
+    for (const range of ranges) {
+      encoding.writeVarUint(encoder, range.clock)
+      encoding.writeVarUint(encoder, range.length)
+    }
+  }
+  return encoding.toUint8Array(encoder)
+}
