@@ -49,8 +49,9 @@ export interface Row {
 const fmt = (value: number | null, digits = 0): string => (value === null ? '-' : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }))
 
 function latencyCell(latency: Latency): string {
-  if (latency.samples === 0) return latency.undelivered > 0 ? `none delivered (${latency.undelivered} lost)` : 'no samples'
-  const lost = latency.undelivered > 0 ? ` (${latency.undelivered} lost)` : ''
+  if (latency.samples === 0) return latency.undelivered > 0 ? `none delivered (${fmt(latency.undelivered)} never arrived)` : 'no samples'
+  // Percentiles of what arrived say little when much never did: say so first.
+  const lost = latency.undelivered > 0 ? ` (${fmt(latency.undelivered)} never arrived)` : ''
   return `${fmt(latency.p50Ms, 1)} / ${fmt(latency.p99Ms)}${lost}`
 }
 
@@ -99,6 +100,9 @@ export function formatNotes(rows: readonly Row[]): string {
       ...row.notes,
       `stall before the attack ${fmt(row.stallBeforeMs)} ms; relay CPU ${fmt(row.relayCpuMs)} ms over the ${fmt(row.attackSeconds, 1)} s window`,
       row.reopen.ok ? `reopen: ${row.reopen.detail}` : '',
+      ...[row.room, row.other].flatMap((latency, i) =>
+        latency.closeCodes.length > 0 ? [`${i === 0 ? 'room' : 'other room'} clients were closed with ${latency.closeCodes.join(', ')}`] : [],
+      ),
       ...[row.room, row.other].flatMap((latency, i) =>
         latency.clientErrors.length > 0 ? [`${i === 0 ? 'room' : 'other room'} clients threw: ${latency.clientErrors[0]}${latency.clientErrors.length > 1 ? ` (+${latency.clientErrors.length - 1})` : ''}`] : [],
       ),

@@ -9,7 +9,7 @@
 import type { ParsedStruct } from './update-parse.ts'
 
 /** What the guard remembers of one accepted struct: the parsed struct, with `gc` and `level` settled. */
-export type AcceptedStruct = Pick<ParsedStruct, 'clock' | 'length' | 'gc' | 'holdsType' | 'contentDeleted' | 'level'>
+export type AcceptedStruct = Pick<ParsedStruct, 'clock' | 'length' | 'gc' | 'holdsType' | 'contentDeleted' | 'level' | 'place'>
 
 /** One accepted part: how many structs of each client it added, and the root names it introduces. */
 export interface PartFootprint {

@@ -2,6 +2,7 @@ import * as Y from 'yjs'
 import type { DocumentStorage, SetAsideUpdate } from '../storage/types.ts'
 import { loadLimits, type RelayLimits } from './limits.ts'
 import type { RelayLogger } from './relay-socket.ts'
+import { misplacedItem } from './integration-check.ts'
 import { guardUpdate } from './update-guard.ts'
 import { UpdateRefused } from './update-parse.ts'
 import { createYielder } from './yielder.ts'
@@ -53,6 +54,7 @@ export async function loadDocument(name: string, storage: DocumentStorage, limit
       for (const part of result.parts) {
         try {
           Y.applyUpdate(doc, part.update)
+          if (part.checks.length > 0 && misplacedItem(doc, part.checks) !== null) return 'threw'
         } catch {
           return 'threw'
         }
@@ -85,7 +87,7 @@ export async function loadDocument(name: string, storage: DocumentStorage, limit
       continue
     }
     for (const index of deferred) setAside.push({ update: stored.updates[index], reason: DEPENDS_ON_MISSING })
-    for (const index of broken) setAside.push({ update: stored.updates[index], reason: 'Yjs threw while applying it' })
+    for (const index of broken) setAside.push({ update: stored.updates[index], reason: 'applying it broke the document (Yjs threw, or placed an item outside its neighbours)' })
     // Nothing stays pending: the guard cut it off. Should Yjs disagree, its pending state is dropped here rather than taxing every later update.
     if (doc.store.pendingStructs || doc.store.pendingDs) {
       logger.error(`document "${name}": Yjs kept pending state the guard did not foresee; dropping it`)

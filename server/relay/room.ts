@@ -11,6 +11,7 @@ import { Presence, PresenceLimitError } from './presence.ts'
 import type { RelayLogger } from './relay-socket.ts'
 import { loadDocument } from './room-load.ts'
 import { DocumentWriter, type PendingWrite } from './room-writes.ts'
+import { misplacedItem } from './integration-check.ts'
 import { guardUpdate } from './update-guard.ts'
 import { UpdateRefused } from './update-parse.ts'
 import { createYielder } from './yielder.ts'
@@ -43,6 +44,8 @@ interface WriteOrigin {
   from: Connection
   /** What the guard's overlay holds for it until it is applied. */
   footprint: PartFootprint
+  /** Items to check once applied (see `misplacedItem`). */
+  checks: { client: number; clock: number }[]
 }
 
 /** How often the relay asks a connection to sync again after cutting off part of its update (ms). */
@@ -252,7 +255,7 @@ export class Room {
       // Relay the received bytes when they are applied whole; a sync step 2 or a part is framed as an update.
       const frame = part.whole && updateFrame ? updateFrame : encodeUpdate(part.update)
       connection.queueUpdate()
-      this.writer.enqueue({ update: part.update, frame, origin: { from: connection, footprint } })
+      this.writer.enqueue({ update: part.update, frame, origin: { from: connection, footprint, checks: part.checks } })
     }
     if (result.cut && updateFrame) this.askToSync(connection)
   }
@@ -290,16 +293,22 @@ export class Room {
   }
 
   private applyAndRelay(write: PendingWrite<WriteOrigin>): void {
-    const { from, footprint } = write.origin
+    const { from, footprint, checks } = write.origin
     from.updateDone()
     this.overlay.release(footprint)
     // Stored, but not applied: the reload from storage applies it (or sets it aside).
     if (this.broken) return
+    let problem: string | null
     try {
       Y.applyUpdate(this.doc, write.update)
+      problem = checks.length > 0 ? misplacedItem(this.doc, checks) : null
     } catch (error) {
+      problem = `Yjs threw: ${String(error)}`
+    }
+    if (problem !== null) {
+      // The copy may be half-changed or out of step with the peers': never relay it; reload it.
       this.broken = true
-      this.context.logger.error(`room "${this.name}": Yjs threw on an update the guard accepted; reloading the document`, error)
+      this.context.logger.error(`room "${this.name}": an accepted update broke the document (${problem}); reloading it`)
       from.close(CloseCode.MALFORMED_MESSAGE)
       this.context.onBroken(this)
       return

@@ -37,6 +37,8 @@ export interface AcceptedPart {
   whole: boolean
   structs: Map<number, AcceptedStruct[]>
   rootNames: string[]
+  /** Items to check once applied (`misplacedItem`): those whose neighbours arrive in the same update. */
+  checks: { client: number; clock: number }[]
 }
 
 export interface GuardResult {
@@ -54,10 +56,19 @@ interface KeptRange {
   work: number
 }
 
-/** What a reference resolves to: the fields of `AcceptedStruct` that matter for placing an item. */
-type Target = Pick<AcceptedStruct, 'gc' | 'holdsType' | 'contentDeleted' | 'level'>
+/** What a reference resolves to: the fields of `AcceptedStruct` that matter for placing an item, and the item when the document has it. */
+interface Target extends Pick<AcceptedStruct, 'gc' | 'holdsType' | 'contentDeleted' | 'level' | 'place'> {
+  item?: Y.Item
+}
 
-const GC_TARGET: Target = { gc: true, holdsType: false, contentDeleted: false, level: 0 }
+const GC_TARGET: Target = { gc: true, holdsType: false, contentDeleted: false, level: 0, place: '' }
+
+/**
+ * How far the guard follows the list from an item's left neighbour looking
+ * for its right one. Yjs walks the same path to integrate the item, so it is
+ * also work; honest neighbours are a few items apart.
+ */
+const MAX_NEIGHBOUR_WALK = 1_000
 
 /** Throws `UpdateRefused`. `limits` are the parse limits and the guard's own. */
 export function guardUpdate(doc: Y.Doc, overlay: PendingOverlay | null, update: Uint8Array, limits: GuardLimits): GuardResult {
@@ -77,6 +88,9 @@ class Replay {
   /** Structs Yjs would integrate, in the order it would. */
   private readonly visits: ParsedStruct[] = []
   private readonly newRoots = new Set<string>()
+  private readonly rootNames = new Map<Y.AbstractType<unknown>, string>()
+  /** Work beyond one unit per struct: neighbour walks. */
+  private work = 0
 
   constructor(
     private readonly doc: Y.Doc,
@@ -93,7 +107,7 @@ class Replay {
     const cut = deletes.cut || kept.some((count, i) => count < this.parsed.clients[i].structs.length)
     // Whole: every struct is new and every deletion still to do; otherwise only what is left goes on.
     const whole = !cut && !deletes.dropped && this.visits.length === this.parsed.structCount
-    const work = this.visits.length + deletes.ranges.reduce((sum, range) => sum + range.work, 0)
+    const work = this.visits.length + this.work + deletes.ranges.reduce((sum, range) => sum + range.work, 0)
     if (work === 0) return { parts: [], cut }
     if (whole && work <= this.limits.partBudget) {
       return { parts: [{ ...this.footprint(this.visits), update, whole: true }], cut: false }
@@ -167,8 +181,10 @@ class Replay {
               head = take(index!)
               continue
             }
-          } else {
-            this.admit(struct, offset)
+          } else if (!this.admit(struct, offset)) {
+            // Placed where the document's order contradicts it: cut off like a missing dependency.
+            stack.push(head)
+            block()
           }
         }
       }
@@ -193,8 +209,13 @@ class Replay {
     return null
   }
 
-  /** Check a struct Yjs would integrate now, and record it. */
-  private admit(struct: ParsedStruct, offset: number): void {
+  /**
+   * Check a struct Yjs would integrate now, and record it. Returns false when
+   * the item's neighbours contradict the document's order (see `placeItem`).
+   */
+  private admit(struct: ParsedStruct, offset: number): boolean {
+    // A struct the document has whole already changes nothing: Yjs skips it, and so does what we store.
+    if (offset >= struct.length) return true
     if (struct.kind === StructKind.ITEM) {
       // Earlier clocks of its own client only: those were created before it.
       const { client, clock } = struct
@@ -205,35 +226,81 @@ class Replay {
       ) {
         refuse('malformed', 'an item refers to a later struct of its own client')
       }
-      this.place(struct)
+      if (!this.placeItem(struct)) return false
       if (struct.gc) struct.holdsType = false
       else {
         if (struct.holdsType && struct.level + 1 > this.limits.maxTypeDepth) refuse('limit', `types nested deeper than ${this.limits.maxTypeDepth}`)
         if (struct.parentRoot !== null) this.noteRoot(struct.parentRoot)
       }
     }
-    // A struct the document has whole already changes nothing: Yjs skips it, and so does what we store.
-    if (offset >= struct.length) return
     this.state.set(struct.client, struct.clock + struct.length)
     let list = this.accepted.get(struct.client)
     if (!list) this.accepted.set(struct.client, (list = []))
     list.push(struct)
     this.visits.push(struct)
+    return true
   }
 
-  /** Where an item lands (sets `gc` and `level`): in which type's level, or collected (its left, right or parent is gone). */
-  private place(struct: ParsedStruct): void {
+  /**
+   * Where an item lands (sets `gc`, `level` and `place`): in which type (and
+   * map key), or collected (its left, right or parent is gone). Its left and
+   * right neighbours must sit in the same place, the left one before the
+   * right one: Yjs assumes so, and throws half-way through integrating
+   * otherwise (found by fuzzing). Returns false when they do not.
+   *
+   * Not refused but cut off: a peer can be led to an order of its own by an
+   * item whose neighbours lie about what it saw (a writer can lie so; the
+   * relay cannot tell such a lie from concurrent editing), and its honest
+   * edits next to such items then contradict the relay's order. Closing
+   * that peer would only make it reconnect and send them again.
+   */
+  private placeItem(struct: ParsedStruct): boolean {
     const left = struct.originClient !== NO_CLIENT ? this.resolve(struct.originClient, struct.originClock) : null
     const right = struct.rightClient !== NO_CLIENT ? this.resolve(struct.rightClient, struct.rightClock) : null
-    if (left?.gc || right?.gc) struct.gc = true
-    else if (left) struct.level = left.level
-    else if (right) struct.level = right.level
-    else if (struct.parentClient !== NO_CLIENT) {
+    if (left?.gc || right?.gc) {
+      struct.gc = true
+      return true
+    }
+    if (left && right) {
+      if (left.place !== right.place) return false
+      if (left.item && right.item) {
+        const steps = this.stepsBetween(left.item, struct.originClock, right.item, struct.rightClock)
+        if (steps < 0) return false
+        this.work += steps
+      } else struct.verify = true
+    }
+    const neighbour = left ?? right
+    if (neighbour) {
+      struct.level = neighbour.level
+      struct.place = neighbour.place
+    } else if (struct.parentClient !== NO_CLIENT) {
       const parent = this.resolve(struct.parentClient, struct.parentClock)
       if (parent.gc || parent.contentDeleted) struct.gc = true
       else if (!parent.holdsType) refuse('malformed', 'an item whose parent is not a type')
-      else struct.level = parent.level + 1
+      else {
+        struct.level = parent.level + 1
+        struct.place = placeKey(`${struct.parentClient}:${struct.parentClock}`, struct.parentSub)
+      }
+    } else {
+      struct.place = placeKey(`root:${struct.parentRoot}`, struct.parentSub)
     }
+    return true
+  }
+
+  /**
+   * Follow the document's list from the left neighbour to the right one (a
+   * bounded walk). Returns the steps taken, or -1 when the end of the list
+   * comes first (the right neighbour is not to the right).
+   */
+  private stepsBetween(left: Y.Item, leftClock: number, right: Y.Item, rightClock: number): number {
+    if (left === right) return leftClock < rightClock ? 1 : -1
+    let at: Y.Item | null = left.right
+    for (let steps = 1; steps <= MAX_NEIGHBOUR_WALK; steps++) {
+      if (at === right) return steps
+      if (at === null) return -1
+      at = at.right
+    }
+    return MAX_NEIGHBOUR_WALK
   }
 
   private resolve(client: number, clock: number): Target {
@@ -246,11 +313,27 @@ class Replay {
         holdsType: found.content instanceof Y.ContentType,
         contentDeleted: found.content instanceof Y.ContentDeleted,
         level: levelOf(found, this.limits.maxTypeDepth),
+        place: this.placeOf(found),
+        item: found,
       }
     }
     const pending = this.overlay?.find(client, clock) ?? this.findAccepted(client, clock)
     if (!pending) return refuse('malformed', 'a reference to a struct that does not exist')
     return pending
+  }
+
+  /** The place key of an item of the document (see `ParsedStruct.place`). */
+  private placeOf(item: Y.Item): string {
+    const parent = item.parent as Y.AbstractType<unknown> | null
+    if (!parent) return ''
+    if (parent._item) return placeKey(`${parent._item.id.client}:${parent._item.id.clock}`, item.parentSub)
+    let name = this.rootNames.get(parent)
+    if (name === undefined) {
+      name = ''
+      for (const [key, type] of this.doc.share) if (type === parent) name = key
+      this.rootNames.set(parent, name)
+    }
+    return placeKey(`root:${name}`, item.parentSub)
   }
 
   private findAccepted(client: number, clock: number): ParsedStruct | undefined {
@@ -324,13 +407,15 @@ class Replay {
   private footprint(visits: ParsedStruct[]): Omit<AcceptedPart, 'update' | 'whole'> {
     const structs = new Map<number, AcceptedStruct[]>()
     const rootNames = new Set<string>()
+    const checks: { client: number; clock: number }[] = []
     for (const struct of visits) {
       let list = structs.get(struct.client)
       if (!list) structs.set(struct.client, (list = []))
       list.push(struct)
       if (struct.parentRoot !== null && this.newRoots.has(struct.parentRoot)) rootNames.add(struct.parentRoot)
+      if (struct.verify && !struct.gc) checks.push({ client: struct.client, clock: struct.clock })
     }
-    return { structs, rootNames: [...rootNames] }
+    return { structs, rootNames: [...rootNames], checks }
   }
 
   /** Cut the kept structs (in integration order), then the deletions, into parts within the budget. */
@@ -346,14 +431,14 @@ class Replay {
     let work = 0
     for (const range of deletes) {
       if (batch.length > 0 && work + range.work > budget) {
-        parts.push({ structs: new Map(), rootNames: [], update: encodePart(update, [], batch), whole: false })
+        parts.push({ structs: new Map(), rootNames: [], checks: [], update: encodePart(update, [], batch), whole: false })
         batch = []
         work = 0
       }
       batch.push(range)
       work += range.work
     }
-    if (batch.length > 0) parts.push({ structs: new Map(), rootNames: [], update: encodePart(update, [], batch), whole: false })
+    if (batch.length > 0) parts.push({ structs: new Map(), rootNames: [], checks: [], update: encodePart(update, [], batch), whole: false })
     return parts
   }
 }
@@ -369,6 +454,11 @@ function alreadyDeleted(structs: (Y.Item | Y.GC)[], clock: number, end: number):
     if (struct instanceof Y.Item && !struct.deleted) return false
   }
   return true
+}
+
+/** A type (by its root name or the ID of the item holding it) and a map key, as one comparable string. */
+function placeKey(type: string, parentSub: string | null): string {
+  return parentSub === null ? type : `${type}\u0000${parentSub}`
 }
 
 /** Nesting level of the type an item of the document sits in (0: a root type). Stops counting past `cap`. */

@@ -47,6 +47,8 @@ export interface ParsedStruct {
   parentClock: number
   /** The root type's name, when the item sits directly in a root type. */
   parentRoot: string | null
+  /** The key in a map, when the parent is given explicitly and is a map. */
+  parentSub: string | null
   /** Whether the item's content is a type (so items can live inside it). */
   holdsType: boolean
   /** Whether the item's content is ContentDeleted (a collected item that keeps its length). */
@@ -55,6 +57,10 @@ export interface ParsedStruct {
   gc: boolean
   /** Set by the guard: nesting level of the type the struct sits in (0 for a root type). */
   level: number
+  /** Set by the guard: which type (and map key) the item sits in, to compare with its neighbours'. */
+  place: string
+  /** Set by the guard: its neighbours' order is only known once Yjs has placed it (see `misplacedItem`). */
+  verify: boolean
 }
 
 /** No reference: the client field of an absent origin, right origin or parent. */
@@ -190,10 +196,13 @@ function readStruct(decoder: decoding.Decoder, client: number, clock: number, li
     parentClient: NO_CLIENT,
     parentClock: 0,
     parentRoot: null,
+    parentSub: null,
     holdsType: false,
     contentDeleted: ref === CONTENT_DELETED,
     gc: ref === CONTENT_GC,
     level: 0,
+    place: '',
+    verify: false,
   }
   if (ref === CONTENT_GC || ref === CONTENT_SKIP) {
     struct.kind = ref === CONTENT_GC ? StructKind.GC : StructKind.SKIP
@@ -216,7 +225,7 @@ function readStruct(decoder: decoding.Decoder, client: number, clock: number, li
       struct.parentClient = decoding.readVarUint(decoder)
       struct.parentClock = decoding.readVarUint(decoder)
     }
-    if (info & 0x20) skipString(decoder) // parentSub: the key in a map
+    if (info & 0x20) struct.parentSub = decoding.readVarString(decoder) // the key in a map
   }
   struct.length = readContent(decoder, ref, limits, struct)
   struct.end = decoder.pos

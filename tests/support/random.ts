@@ -1,5 +1,8 @@
+/** A source of numbers in [0, 1), like `Math.random`. */
+export type Random = () => number
+
 /** A small seeded PRNG (mulberry32) for reproducible randomized tests and benchmarks. */
-export function createRandom(seed: number): () => number {
+export function createRandom(seed: number): Random {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
