@@ -32,7 +32,7 @@ export interface Attack {
 }
 
 const EMPTY_STATE_VECTOR = Y.encodeStateVector(new Y.Doc())
-const kb = (bytes: number): string => `${(bytes / 1000).toLocaleString('en-US', { maximumFractionDigits: 0 })} KB`
+const kb = (bytes: number): string => (bytes < 10_000 ? `${bytes.toLocaleString('en-US')} bytes` : `${(bytes / 1000).toLocaleString('en-US', { maximumFractionDigits: 0 })} KB`)
 
 /** Send every frame as fast as the socket takes it; resolves once they have left this process. */
 async function sendAll(socket: RawClient, frames: Iterable<Uint8Array>): Promise<{ frames: number; bytes: number }> {
@@ -115,7 +115,8 @@ export function attacks(quick: boolean, extras: boolean): Attack[] {
         const socket = await context.attacker()
         socket.send(encodeUpdate(nest))
         const stored = await stateOnceStored(socket, hostile.ATTACKER_CLIENT, depth)
-        context.note(`nest of ${kb(nest.byteLength)} ${stored ? 'stored and served back' : 'NOT stored within 30 s'}`)
+        const refused = socket.closeCode === null ? 'NOT stored within 30 s' : `NOT stored (the attacker was closed with ${socket.closeCode})`
+        context.note(`nest of ${kb(nest.byteLength)} ${stored ? 'stored and served back' : refused}`)
         const removal = hostile.deleteNestRoot()
         socket.send(encodeUpdate(removal))
         await socket.drained()

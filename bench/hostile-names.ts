@@ -8,6 +8,7 @@ import net from 'node:net'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
+import { roomNameToPath } from '../shared/room-name.ts'
 import { CONFUSABLE_NAMES, DOT_SEGMENT_PATH, MALFORMED_HOST, rawHttpRequest } from '../tests/support/hostile.ts'
 import { now, sleep, within } from './hostile-harness.ts'
 
@@ -37,6 +38,9 @@ function statusLine(port: number, request: string): Promise<string> {
   })
 }
 
+/** A name as JSON with non-ASCII escaped: the two names of a pair may print alike (NFC and NFD do). */
+const escaped = (name: string): string => JSON.stringify(name).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
 const statusOf = (line: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(line)?.[1] ?? 0)
 
 /** A stock client in `room`, synced (or null after 10 s). */
@@ -50,8 +54,13 @@ async function syncedClient(wsUrl: string, room: string): Promise<{ doc: Y.Doc; 
   return null
 }
 
-/** Write in the first name, read through the second: one document or two? */
+/** Write in the first name, read through the second: one document or two? (Refusing the second name is safe too.) */
 async function sameDocument(wsUrl: string, label: string, [first, second]: readonly [string, string]): Promise<NameCheck> {
+  const port = Number(new URL(wsUrl).port)
+  const secondStatus = await statusLine(port, rawHttpRequest({ path: `/${roomNameToPath(second)}`, host: `127.0.0.1:${port}`, upgrade: true }))
+  if (statusOf(secondStatus) !== 101) {
+    return { check: label, pass: statusOf(secondStatus) >= 400 && statusOf(secondStatus) < 500, observed: `${escaped(second)} refused: ${secondStatus}` }
+  }
   const writer = await syncedClient(wsUrl, first)
   if (!writer) return { check: label, pass: false, observed: `${JSON.stringify(first)} did not sync` }
   const marker = `written through ${JSON.stringify(first)}`
@@ -63,8 +72,6 @@ async function sameDocument(wsUrl: string, label: string, [first, second]: reado
   reader?.provider.destroy()
   if (seen === null) return { check: label, pass: false, observed: `${JSON.stringify(second)} did not sync` }
   const one = seen === marker
-  // Escaped: the two names of a pair may print alike (NFC and NFD do).
-  const escaped = (name: string): string => JSON.stringify(name).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
   return { check: label, pass: one, observed: one ? 'one document' : `two documents (${escaped(first)} has the text, ${escaped(second)} is empty)` }
 }
 

@@ -21,11 +21,14 @@ import {
   encodeUpdate,
 } from '../shared/protocol.ts'
 import { createRandom, testSeed, useRelayScope, waitFor, waitSynced } from './support/harness.ts'
+import { mutateUpdate } from './support/update-mutator.ts'
 
 const MAX_PAYLOAD_BYTES = 64 * 1024
 /** Honest clients type only these; anything else in a document came from an attacker. */
 const HONEST_TEXT = /^[a-z]*$/
 const CORPUS_DIR = join(import.meta.dirname, 'corpus')
+/** Structure-aware mutants per run; FUZZ_ROUNDS=N for a longer session. */
+const STRUCTURAL_MUTANTS = Number(process.env.FUZZ_ROUNDS ?? 300)
 /** "Send me everything": the relay answers with a sync step 2 while the connection is usable. */
 const PROBE = encodeSyncStep1(Y.encodeStateVector(new Y.Doc()))
 
@@ -67,7 +70,8 @@ async function attack(room: string, frame: Uint8Array | string): Promise<Outcome
     socket.send(PROBE)
     await waitFor(() => socket.closeCode !== null || socket.received.some(isStep2), 'attacker answered or closed')
     if (socket.closeCode !== null) return socket.closeCode
-    expect(socket.ws.readyState).toBe(socket.ws.OPEN)
+    // Answered, then closed: the update failed the check after it was applied (see `misplacedItem`).
+    if (socket.ws.readyState !== socket.ws.OPEN) return await socket.closed
     socket.ws.close()
     await socket.closed
     return 'open'
@@ -96,7 +100,8 @@ async function runAttacks(room: string, attacks: AttackFrame[], lanes: number, b
 function mismatches(attacks: AttackFrame[], outcomes: Outcome[]): string[] {
   return attacks.flatMap((attack, i) => {
     const got = outcomes[i]
-    const ok = attack.expect === 'either' ? got === 'open' || got === CloseCode.MALFORMED_MESSAGE.code : got === attack.expect
+    // Either: kept, or refused as malformed or over a limit.
+    const ok = attack.expect === 'either' ? got === 'open' || got === CloseCode.MALFORMED_MESSAGE.code || got === CloseCode.LIMIT_EXCEEDED.code : got === attack.expect
     return ok ? [] : [`${attack.label} [${hex(attack.frame)}]: expected ${attack.expect}, got ${got}`]
   })
 }
@@ -149,6 +154,23 @@ function randomFrames(random: () => number, count: number): AttackFrame[] {
     else if (lie < 0.4) [length, expectation] = [pick([2 ** 31, 2 ** 32 + 1, 2 ** 53 - 1]), CloseCode.MALFORMED_MESSAGE.code]
     const frame = bytes(type, ...head, length, body)
     frames.push({ label: `structured #${i} type ${type}`, frame, expect: expectation })
+  }
+  return frames
+}
+
+/**
+ * Valid updates bent structure-aware (tests/support/update-mutator.ts):
+ * clocks, counts, lengths, references, nests, skips, delete sets. Each as a
+ * stranger of its own, on the fuzz root types, so they meet the guard in
+ * every shape without touching the honest text.
+ */
+function structuralMutants(random: () => number, count: number): AttackFrame[] {
+  const frames: AttackFrame[] = []
+  for (let i = 0; i < count; i++) {
+    const attacker = { client: 10_000_000 + Math.floor(random() * 2 ** 30), clock: 0 }
+    const { update, did } = mutateUpdate(richUpdate(random), random, [], attacker, { lies: true })
+    const frame = random() < 0.5 ? encodeUpdate(update) : encodeSyncStep2(update)
+    frames.push({ label: `structural mutant #${i} (${did.join('; ')})`, frame, expect: 'either' })
   }
   return frames
 }
@@ -307,6 +329,39 @@ describe('protocol abuse', () => {
     )
   })
 
+  it('survives structure-aware mutants of valid updates while stock clients keep editing', async () => {
+    const seed = testSeed('protocol-abuse structural')
+    const random = createRandom(seed)
+    const relay = await start({ maxPayloadBytes: MAX_PAYLOAD_BYTES })
+    const room = 'abuse/structural'
+    const clients = Array.from({ length: 2 }, () => scope.client(relay.wsUrl, room))
+    await Promise.all(clients.map((client) => waitSynced(client)))
+    const typed: string[] = []
+    const edit = (lane: number): void => {
+      const token = `${lane}.${typed.length};`
+      typed.push(token)
+      const text = clients[lane % clients.length].text
+      text.insert(text.length, token)
+    }
+    const attacks = structuralMutants(random, STRUCTURAL_MUTANTS)
+    const outcomes = await runAttacks(room, attacks, 4, edit)
+    // Kept, refused as malformed or over a limit; or closed with 4500 because
+    // another lane's mutant made the room reload. Never anything else.
+    const reloads = outcomes.filter((outcome) => outcome === CloseCode.ROOM_RESET.code).length
+    expect(mismatches(attacks, outcomes.map((outcome) => (outcome === CloseCode.ROOM_RESET.code ? 'open' : outcome)))).toEqual([])
+    // A mutant whose items land outside their neighbours makes the room reload
+    // (4500 for everyone else): the stock clients reconnect and carry on.
+    await waitFor(() => clients.every((client) => client.provider.wsconnected && client.provider.synced), 'clients connected', 10_000)
+    const texts = () => clients.map((client) => client.text.toString())
+    await waitFor(() => new Set(texts()).size === 1, 'honest clients converge', 10_000)
+    for (const token of typed) expect(texts()[0]).toContain(token)
+    const late = scope.client(relay.wsUrl, room)
+    await waitSynced(late)
+    expect(late.text.toString()).toBe(texts()[0])
+    const refused = outcomes.filter((outcome) => outcome !== 'open').length
+    console.log(`[protocol-abuse structural] ${attacks.length} mutants: ${refused} closed (${reloads} of them by a room reload), ${attacks.length - refused} kept; honest text intact`)
+  })
+
   it('refuses undecodable Yjs payloads in a valid envelope without touching the room document', async () => {
     const random = createRandom(testSeed('protocol-abuse garbage update'))
     const relay = await start()
@@ -341,7 +396,13 @@ describe('protocol abuse', () => {
       label: file,
       frame: new Uint8Array(readFileSync(join(CORPUS_DIR, file))),
       // The name carries the expectation (see tests/corpus/generate.ts).
-      expect: /^\d+-bad-/.test(file) ? CloseCode.MALFORMED_MESSAGE.code : /^\d+-ok-/.test(file) ? 'open' : 'either',
+      expect: /^\d+-bad-/.test(file)
+        ? CloseCode.MALFORMED_MESSAGE.code
+        : /^\d+-limit-/.test(file)
+          ? CloseCode.LIMIT_EXCEEDED.code
+          : /^\d+-ok-/.test(file)
+            ? 'open'
+            : 'either',
     }))
     const outcomes: Outcome[] = []
     for (const { frame } of attacks) outcomes.push(await attack(room, frame))

@@ -1,7 +1,8 @@
-import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import type { RelayLimits } from './limits.ts'
 import type { AcceptedStruct, PendingOverlay } from './pending-overlay.ts'
+import { keptDeletes } from './update-deletes.ts'
+import { cutIntoParts, type AcceptedPart, type KeptRange } from './update-parts.ts'
 import { NO_CLIENT, parseUpdate, StructKind, UpdateRefused, type ParseLimits, type ParsedStruct, type ParsedUpdate } from './update-parse.ts'
 
 /**
@@ -29,17 +30,7 @@ import { NO_CLIENT, parseUpdate, StructKind, UpdateRefused, type ParseLimits, ty
 /** The limits the guard enforces (see `RelayLimits`). */
 export type GuardLimits = ParseLimits & Pick<RelayLimits, 'maxTypeDepth' | 'maxRootTypes' | 'partBudget'>
 
-/** One part of an accepted update, to store and apply in order. */
-export interface AcceptedPart {
-  /** The part as a v1 update: the original bytes when the update is applied whole. */
-  update: Uint8Array
-  /** Whether `update` is the peer's update unchanged. */
-  whole: boolean
-  structs: Map<number, AcceptedStruct[]>
-  rootNames: string[]
-  /** Items to check once applied (`misplacedItem`): those whose neighbours arrive in the same update. */
-  checks: { client: number; clock: number }[]
-}
+export type { AcceptedPart } from './update-parts.ts'
 
 export interface GuardResult {
   parts: AcceptedPart[]
@@ -47,14 +38,6 @@ export interface GuardResult {
   cut: boolean
 }
 
-
-/** A deleted range the document can apply now, with the work it costs. */
-interface KeptRange {
-  client: number
-  clock: number
-  length: number
-  work: number
-}
 
 /** What a reference resolves to: the fields of `AcceptedStruct` that matter for placing an item, and the item when the document has it. */
 interface Target extends Pick<AcceptedStruct, 'gc' | 'holdsType' | 'contentDeleted' | 'level' | 'place'> {
@@ -359,49 +342,9 @@ class Replay {
     }
   }
 
-  /**
-   * The deletions Yjs can apply now (those within what the document will
-   * hold), each with its work: a range that starts or ends inside an item
-   * splits it, and a split moves every later struct of that client.
-   */
+  /** The deletions Yjs can apply now, with their work (see `keptDeletes`). */
   private keptDeletes(): { ranges: KeptRange[]; cut: boolean; dropped: boolean } {
-    const ranges: KeptRange[] = []
-    let cut = false
-    let dropped = false
-    for (const { client, ranges: all } of this.parsed.deletes) {
-      const state = this.stateOf(client)
-      const structs = this.store.clients.get(client)
-      const docState = Y.getState(this.store, client)
-      const splitWork = Math.max(1, (structs?.length ?? 0) / SPLIT_STRUCTS_PER_WORK)
-      for (const [clock, length] of all) {
-        if (clock >= state) {
-          cut = true
-          break
-        }
-        const end = Math.min(clock + length, state)
-        if (end < clock + length) cut = true
-        // A client's sync repeats its whole delete set: ranges the document has already applied are left out, not stored again.
-        if (structs && end <= docState && alreadyDeleted(structs, clock, end)) {
-          dropped = true
-          continue
-        }
-        ranges.push({ client, clock, length: end - clock, work: 1 + this.splits(client, clock, end) * splitWork })
-      }
-    }
-    return { ranges, cut, dropped }
-  }
-
-  /** How many items a deleted range [clock, end) splits in the document (0–2). */
-  private splits(client: number, clock: number, end: number): number {
-    const structs = this.store.clients.get(client)
-    const docState = Y.getState(this.store, client)
-    let splits = 0
-    for (const at of [clock, end]) {
-      if (at >= docState || !structs) continue
-      const struct = structs[Y.findIndexSS(structs, at)]
-      if (struct instanceof Y.Item && !struct.deleted && struct.id.clock < at) splits++
-    }
-    return splits
+    return keptDeletes(this.store, this.parsed.deletes, (client) => this.stateOf(client))
   }
 
   private footprint(visits: ParsedStruct[]): Omit<AcceptedPart, 'update' | 'whole'> {
@@ -420,40 +363,8 @@ class Replay {
 
   /** Cut the kept structs (in integration order), then the deletions, into parts within the budget. */
   private cutIntoParts(update: Uint8Array, deletes: KeptRange[]): AcceptedPart[] {
-    const parts: AcceptedPart[] = []
-    const budget = this.limits.partBudget
-    for (let start = 0; start < this.visits.length; start += budget) {
-      const visits = this.visits.slice(start, start + budget)
-      parts.push({ ...this.footprint(visits), update: encodePart(update, visits, []), whole: false })
-    }
-    // Deletions come after every struct: they may delete what this update adds.
-    let batch: KeptRange[] = []
-    let work = 0
-    for (const range of deletes) {
-      if (batch.length > 0 && work + range.work > budget) {
-        parts.push({ structs: new Map(), rootNames: [], checks: [], update: encodePart(update, [], batch), whole: false })
-        batch = []
-        work = 0
-      }
-      batch.push(range)
-      work += range.work
-    }
-    if (batch.length > 0) parts.push({ structs: new Map(), rootNames: [], checks: [], update: encodePart(update, [], batch), whole: false })
-    return parts
+    return cutIntoParts(update, this.visits, deletes, this.limits.partBudget, (visits) => this.footprint(visits))
   }
-}
-
-/** How many structs one unit of work moves when an item is split (array insertion is a memory move). */
-const SPLIT_STRUCTS_PER_WORK = 1000
-
-/** Whether every struct of the document in [clock, end) is deleted or collected already. */
-function alreadyDeleted(structs: (Y.Item | Y.GC)[], clock: number, end: number): boolean {
-  for (let i = Y.findIndexSS(structs, clock); i < structs.length; i++) {
-    const struct = structs[i]
-    if (struct.id.clock >= end) break
-    if (struct instanceof Y.Item && !struct.deleted) return false
-  }
-  return true
 }
 
 /** A type (by its root name or the ID of the item holding it) and a map key, as one comparable string. */
@@ -470,47 +381,4 @@ function levelOf(item: Y.Item, cap: number): number {
     type = type._item.parent as Y.AbstractType<unknown> | null
   }
   return level
-}
-
-/**
- * Encode some of an update's structs and deletions as an update of their
- * own. A struct's v1 bytes do not depend on its neighbours (its clock is
- * implied by the run it is in), so each client's run is copied as it came,
- * behind a new header.
- */
-function encodePart(update: Uint8Array, visits: ParsedStruct[], deletes: KeptRange[]): Uint8Array {
-  const encoder = encoding.createEncoder()
-  // Integration visits each client's structs in clock order: a contiguous run per client.
-  const runs = new Map<number, { first: ParsedStruct; last: ParsedStruct; count: number }>()
-  for (const struct of visits) {
-    const run = runs.get(struct.client)
-    if (run) {
-      run.last = struct
-      run.count++
-    } else runs.set(struct.client, { first: struct, last: struct, count: 1 })
-  }
-  encoding.writeVarUint(encoder, runs.size)
-  for (const [client, run] of runs) {
-    encoding.writeVarUint(encoder, run.count)
-    encoding.writeVarUint(encoder, client)
-    encoding.writeVarUint(encoder, run.first.clock)
-    encoding.writeUint8Array(encoder, update.subarray(run.first.start, run.last.end))
-  }
-  // Ranges arrive grouped by client, in order: one entry per client.
-  const byClient = new Map<number, KeptRange[]>()
-  for (const range of deletes) {
-    const list = byClient.get(range.client)
-    if (list) list.push(range)
-    else byClient.set(range.client, [range])
-  }
-  encoding.writeVarUint(encoder, byClient.size)
-  for (const [client, ranges] of byClient) {
-    encoding.writeVarUint(encoder, client)
-    encoding.writeVarUint(encoder, ranges.length)
-    for (const range of ranges) {
-      encoding.writeVarUint(encoder, range.clock)
-      encoding.writeVarUint(encoder, range.length)
-    }
-  }
-  return encoding.toUint8Array(encoder)
 }

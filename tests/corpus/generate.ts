@@ -4,8 +4,9 @@
  *
  * Each file is one binary WebSocket frame, replayed by
  * tests/protocol-abuse.test.ts on a fresh socket. The name says what the relay
- * must do with it: `NNN-bad-*` closes with MALFORMED_MESSAGE, `NNN-ok-*` keeps
- * the connection open (ignored or answered). Inputs found by fuzzing later can
+ * must do with it: `NNN-bad-*` closes with MALFORMED_MESSAGE, `NNN-limit-*`
+ * with LIMIT_EXCEEDED, `NNN-ok-*` keeps the connection open (ignored, answered,
+ * or cut down to nothing). Inputs found by fuzzing later can
  * be dropped in with any other description; then either outcome is accepted,
  * as long as the server survives. This script only (re)writes its own seeds;
  * append new seeds at the end so existing numbers stay put.
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import { encodeAwareness, encodeSyncStep1, encodeUpdate } from '../../shared/protocol.ts'
+import * as hostile from '../support/hostile.ts'
 
 /** Concatenate varUints, byte arrays and strings (as varStrings). */
 function bytes(...parts: (number | number[] | Uint8Array | string)[]): Uint8Array {
@@ -68,12 +70,25 @@ const corpus: Record<string, Uint8Array> = {
   // One byte of a real update changed (Y.Array item's parent ID). Y.decodeUpdate
   // accepts it, Y.applyUpdate throws "Cannot read properties of undefined".
   'bad-yjs-update-decodes-but-cannot-apply': encodeUpdate(Buffer.from('0102070007010466757a7a0204000751017800', 'hex')),
+  // The hostile-updates report (tests/support/hostile.ts), at corpus size.
+  'limit-yjs-update-map-nested-200-deep': encodeUpdate(hostile.deepMapNest({ depth: 200, client: 1 })),
+  'ok-yjs-update-deletes-nest-root-it-never-had': encodeUpdate(hostile.deleteNestRoot()),
+  'ok-yjs-update-deletes-for-unknown-clients': encodeUpdate(hostile.unknownClientDeletes({ clients: 50 })),
+  'bad-yjs-update-descending-deletes': encodeUpdate(hostile.descendingOneCharDeletes({ ranges: 50 })),
+  'bad-yjs-update-zero-length-gc-structs': encodeUpdate(hostile.zeroLengthGcStructs({ structs: 50 })),
+  'bad-yjs-update-empty-clients': encodeUpdate(hostile.emptyClients({ clients: 50 })),
+  'bad-yjs-update-zero-length-string-items': encodeUpdate(hostile.zeroLengthItems({ items: 20 })),
+  'bad-yjs-update-zero-length-any-items': encodeUpdate(hostile.zeroLengthItems({ items: 20, content: 'any' })),
+  'ok-yjs-update-skip-structs': encodeUpdate(hostile.skipStructs({ skips: 5 })),
+  'ok-yjs-update-after-a-struct-the-document-lacks': encodeUpdate(hostile.forwardReference({ items: 3 })),
+  'limit-sync-step1-2000-clients': encodeSyncStep1(hostile.hugeStateVector({ clients: 2_000, firstClient: 1 })),
+  'limit-awareness-state-9-kib': encodeAwareness(hostile.largeAwarenessState({ bytes: 9 * 1024 })),
 }
 
 const dir = dirname(fileURLToPath(import.meta.url))
 mkdirSync(dir, { recursive: true })
 Object.entries(corpus).forEach(([description, frame], index) => {
-  if (frame.byteLength >= 1024) throw new Error(`${description}: corpus inputs must stay under 1 KiB`)
+  if (frame.byteLength >= 16 * 1024) throw new Error(`${description}: corpus inputs must stay under 16 KiB`)
   const name = `${String(index + 1).padStart(3, '0')}-${description}.bin`
   writeFileSync(join(dir, name), frame)
   console.log(`${name} (${frame.byteLength} bytes)`)
