@@ -145,15 +145,18 @@ describe('hostile updates against the CLI', () => {
     expect(await field.worstHealthMs()).toBeLessThan(STALL_BOUND_MS)
   })
 
-  it('awareness: a 1 MB state is refused (4413); 100,000 IDs from one socket become 4; a flood is merged; churn leaves no memory behind', async () => {
+  it('awareness: a 1 MB state and 100,000 IDs in one update are refused (4413); 1,000 IDs become 4; a flood is merged; churn leaves no memory behind', async () => {
     const field = await underAttack()
     try {
       const big = await field.attacker()
       big.send(encodeAwareness(hostile.largeAwarenessState({ bytes: 1_000_000 })))
       expect(await big.waitClosed()).toBe(CloseCode.LIMIT_EXCEEDED.code)
 
+      const tooMany = await field.attacker()
+      tooMany.send(encodeAwareness(hostile.manyAwarenessIds({ ids: 100_000 })))
+      expect(await tooMany.waitClosed()).toBe(CloseCode.LIMIT_EXCEEDED.code)
       const many = await field.attacker()
-      many.send(encodeAwareness(hostile.manyAwarenessIds({ ids: 100_000 })))
+      many.send(encodeAwareness(hostile.manyAwarenessIds({ ids: 1_000 })))
       // A joiner's first frames: its presence frame holds the honest clients and at most 4 of the attacker's.
       const joiner = await field.attacker()
       await waitFor(() => joiner.received.some((frame) => frame[0] === 1), 'the joiner gets the presence frame')

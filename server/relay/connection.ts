@@ -1,4 +1,5 @@
 import { CloseCode, type CloseCodeEntry } from '../../shared/close-codes.ts'
+import { InboundFrames } from './inbound-frames.ts'
 import type { RelaySocket } from './relay-socket.ts'
 
 /** Limits a connection enforces on itself. */
@@ -11,6 +12,8 @@ export interface ConnectionLimits {
   maxQueuedFramesWhileLoading: number
   /** Updates waiting for storage above which the relay stops reading from the connection. */
   maxQueuedUpdates: number
+  /** Frames received but not handled yet above which the relay stops reading from the connection. */
+  maxWaitingFrames: number
 }
 
 /**
@@ -21,8 +24,11 @@ export interface ConnectionLimits {
 export class Connection {
   /** Awareness client IDs this connection introduced (see `Presence`). */
   readonly ownedClientIds = new Set<number>()
-  /** Frames that arrived before the room finished loading, replayed in order. */
-  queued: Uint8Array[] | null = []
+  /** Frames received, handled in time slices once the room is loaded (see `InboundFrames`). */
+  readonly inbound = new InboundFrames((waiting) => {
+    this.waitingFrames = waiting
+    this.updateReading()
+  })
   private closedReason: CloseCodeEntry | 'remote' | null = null
   /**
    * Run once when the connection closes, from either side. The relay uses it
@@ -34,6 +40,7 @@ export class Connection {
   private slowTimer: ReturnType<typeof setTimeout> | null = null
   /** Its updates accepted but not yet committed (see `queueUpdate`). */
   private queuedUpdates = 0
+  private waitingFrames = 0
   private paused = false
   /** When the relay last asked this peer to sync again (ms), to ask at most once in a while. */
   resyncAskedAt = 0
@@ -72,25 +79,41 @@ export class Connection {
   /** One more of its updates waits for storage; reading pauses past the limit. */
   queueUpdate(): void {
     this.queuedUpdates++
-    if (!this.paused && this.queuedUpdates > this.limits.maxQueuedUpdates && this.socket.pause) {
-      this.paused = true
-      this.socket.pause()
-    }
+    this.updateReading()
   }
 
-  /** One of its updates is committed (or dropped); reading resumes once half the queue is gone. */
+  /** One of its updates is committed (or dropped). */
   updateDone(): void {
     this.queuedUpdates--
-    if (this.paused && this.queuedUpdates <= this.limits.maxQueuedUpdates / 2) {
+    this.updateReading()
+  }
+
+  /**
+   * Stop reading from the peer while its frames or its updates pile up (the
+   * rest waits in its TCP buffer, not in relay memory); read again once both
+   * are down to half their limit.
+   */
+  private updateReading(): void {
+    const { maxQueuedUpdates, maxWaitingFrames } = this.limits
+    if (!this.paused && (this.queuedUpdates > maxQueuedUpdates || this.waitingFrames > maxWaitingFrames) && this.socket.pause) {
+      this.paused = true
+      this.socket.pause()
+    } else if (this.paused && this.queuedUpdates <= maxQueuedUpdates / 2 && this.waitingFrames <= maxWaitingFrames / 2) {
       this.paused = false
       this.socket.resume?.()
     }
+  }
+
+  /** Whether the relay closed it (its frames not handled yet are dropped then; a peer's own close keeps them). */
+  get closedByRelay(): boolean {
+    return this.closedReason !== null && this.closedReason !== 'remote'
   }
 
   /** Close with a documented code. Idempotent. */
   close(entry: CloseCodeEntry): void {
     if (this.closedReason !== null) return
     this.closedReason = entry
+    this.inbound.clear()
     this.clearTimers()
     if (this.socket.isOpen) this.socket.close(entry.code, entry.reason)
     this.runOnClosed()
@@ -98,8 +121,8 @@ export class Connection {
 
   /** The transport reports the socket closed (by either side). */
   markClosed(): void {
+    // Frames it sent before closing are still handled (see the relay's onClosed).
     this.closedReason ??= 'remote'
-    this.queued = null
     this.clearTimers()
     this.runOnClosed()
   }

@@ -34,6 +34,11 @@ export interface RelayLimits {
   maxAwarenessStateBytes: number
   /** Awareness client IDs one connection may own (a stock client owns one). */
   maxAwarenessClientsPerConnection: number
+  /**
+   * Entries in one awareness update. A stock client sends its own state, and
+   * the removal of every peer that timed out at once (a few, in a big room).
+   */
+  maxAwarenessEntriesPerUpdate: number
   /** Presence updates of one client are relayed at most once per this interval (ms); the latest wins. */
   awarenessIntervalMs: number
   /** How long the clock of a removed presence is remembered (ms), to recognise a stale re-send. */
@@ -52,6 +57,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxQueuedUpdatesPerConnection: 2_000,
   maxAwarenessStateBytes: 8 * 1024,
   maxAwarenessClientsPerConnection: 4,
+  maxAwarenessEntriesPerUpdate: 1_000,
   awarenessIntervalMs: 50,
   awarenessForgetMs: 30_000,
 }

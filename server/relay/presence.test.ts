@@ -167,6 +167,14 @@ describe('Presence', () => {
     expect(() => presence.apply(alice, update([1, 0, deep]), alice.ids)).toThrow(PresenceLimitError)
   })
 
+  it('refuses an update with more entries than the limit before decoding it', () => {
+    const presence = newPresence({ maxAwarenessEntriesPerUpdate: 3 })
+    const alice = owner('alice')
+    expect(() => presence.apply(alice, update([1, 0, {}], [2, 0, {}], [3, 0, {}], [4, 0, {}]), alice.ids)).toThrow(PresenceLimitError)
+    expect(presence.size).toBe(0)
+    expect(presence.apply(alice, update([1, 0, {}], [2, 0, {}], [3, 0, {}]), alice.ids)).toHaveLength(3)
+  })
+
   it('lets one owner hold at most the limit of client IDs; further new IDs are ignored', () => {
     const presence = newPresence({ maxAwarenessClientsPerConnection: 2 })
     const alice = owner('alice')

@@ -1,14 +1,18 @@
+import * as decoding from 'lib0/decoding'
 import { decodeAwarenessUpdate, encodeAwarenessUpdate, isRemoval, type AwarenessEntry } from '../../shared/awareness-codec.ts'
 import type { RelayLimits } from './limits.ts'
 import { jsonNestedDeeper } from './update-parse.ts'
 
-/** A presence state over `maxAwarenessStateBytes` (or nested too deeply): the connection is closed with 4413. */
+/** A presence update over a limit (a state too large or nested too deeply, too many entries): the connection is closed with 4413. */
 export class PresenceLimitError extends Error {
   override name = 'PresenceLimitError'
 }
 
 /** The limits `Presence` enforces (see `RelayLimits`). */
-export type PresenceLimits = Pick<RelayLimits, 'maxAwarenessStateBytes' | 'maxAwarenessClientsPerConnection' | 'awarenessForgetMs' | 'maxValueDepth'>
+export type PresenceLimits = Pick<
+  RelayLimits,
+  'maxAwarenessStateBytes' | 'maxAwarenessClientsPerConnection' | 'maxAwarenessEntriesPerUpdate' | 'awarenessForgetMs' | 'maxValueDepth'
+>
 
 /** Removed clients whose clocks are remembered, at most (the oldest are forgotten first). */
 const MAX_REMEMBERED_REMOVALS = 10_000
@@ -63,6 +67,10 @@ export class Presence<Owner> {
    * a state is too large; nothing is applied then.
    */
   apply(owner: Owner, update: Uint8Array, ownedIds: Set<number>, now = Date.now()): AwarenessEntry[] {
+    // The count first: decoding (and parsing the JSON of) 100,000 entries is the cost to avoid.
+    if (entryCount(update) > this.limits.maxAwarenessEntriesPerUpdate) {
+      throw new PresenceLimitError(`more than ${this.limits.maxAwarenessEntriesPerUpdate} entries in one presence update`)
+    }
     const entries = decodeAwarenessUpdate(update)
     for (const entry of entries) {
       if (utf8Length(entry.stateJson) > this.limits.maxAwarenessStateBytes || jsonNestedDeeper(entry.stateJson, this.limits.maxValueDepth)) {
@@ -144,6 +152,20 @@ export class Presence<Owner> {
       this.removalOrder = this.removalOrder.slice(this.removalHead)
       this.removalHead = 0
     }
+  }
+}
+
+/**
+ * The entry count an awareness update starts with; 0 when it cannot be read
+ * or could not fit in the bytes (three at least per entry): decoding then
+ * refuses it as malformed, which it is.
+ */
+function entryCount(update: Uint8Array): number {
+  try {
+    const count = decoding.readVarUint(decoding.createDecoder(update))
+    return count * 3 > update.length ? 0 : count
+  } catch {
+    return 0
   }
 }
 

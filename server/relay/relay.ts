@@ -93,6 +93,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     slowConsumerGraceMs: nonNegative('slowConsumerGraceMs', options.slowConsumerGraceMs, 10_000),
     maxQueuedFramesWhileLoading: 10_000,
     maxQueuedUpdates: relayLimits.maxQueuedUpdatesPerConnection,
+    maxWaitingFrames: 1_000,
   }
   // A room is either loading (its promise) or loaded; unloading rooms are
   // kept apart so a join during an unload waits for it, then reloads.
@@ -202,23 +203,26 @@ export function createRelay(options: RelayOptions = {}): Relay {
     let room: Room | null = null
     connection.onClosed = () => {
       connections.delete(connection)
-      room?.leave(connection)
+      // A peer that closed after sending updates has them handled first: it
+      // counts them as sent. One the relay closed leaves at once (its other
+      // frames are dropped with it).
+      if (connection.closedByRelay || !room) room?.leave(connection)
+      else void connection.inbound.idle().then(() => room?.leave(connection))
     }
 
     acquire(roomName).then(
       (ready) => {
-        if (connection.isClosed) {
+        // Closed while the room loaded: only a peer's own close with frames still to handle goes on.
+        if (connection.closedByRelay || (connection.isClosed && connection.inbound.waiting === 0)) {
           ready.scheduleIdleCheck()
           return
         }
         room = ready
         ready.join(connection)
-        const queued = connection.queued ?? []
-        connection.queued = null
-        for (const frame of queued) {
-          if (connection.isClosed) break
-          ready.handle(connection, frame)
-        }
+        connection.inbound.start((frame) => {
+          if (!connection.closedByRelay) ready.handle(connection, frame)
+        })
+        if (connection.isClosed) void connection.inbound.idle().then(() => ready.leave(connection))
       },
       (error: unknown) => {
         logger.error(`room "${roomName}": load failed; refusing connections until it loads`, error)
@@ -233,13 +237,11 @@ export function createRelay(options: RelayOptions = {}): Relay {
           connection.close(CloseCode.UNSUPPORTED_DATA)
           return
         }
-        if (room) {
-          room.handle(connection, frame)
-        } else if (connection.queued && connection.queued.length < limits.maxQueuedFramesWhileLoading) {
-          connection.queued.push(frame)
-        } else {
+        if (!room && connection.inbound.waiting >= limits.maxQueuedFramesWhileLoading) {
           connection.close(CloseCode.SLOW_CONSUMER)
+          return
         }
+        connection.inbound.push(frame)
       },
       closed() {
         connection.markClosed()

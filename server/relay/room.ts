@@ -194,9 +194,13 @@ export class Room {
     }
   }
 
-  /** Resolves once every update received so far is committed and relayed. */
-  flush(): Promise<void> {
-    return this.writer.flush()
+  /** Resolves once every frame received so far is handled, and every update committed and relayed. */
+  async flush(): Promise<void> {
+    for (;;) {
+      await Promise.all([...this.connections].map((connection) => connection.inbound.idle()))
+      await this.writer.flush()
+      if ([...this.connections].every((connection) => connection.inbound.waiting === 0)) return
+    }
   }
 
   /** Release the document. Call only after `flush()`, with no connections left. */

@@ -49,9 +49,18 @@ const GC_TARGET: Target = { gc: true, holdsType: false, contentDeleted: false, l
 /**
  * How far the guard follows the list from an item's left neighbour looking
  * for its right one. Yjs walks the same path to integrate the item, so it is
- * also work; honest neighbours are a few items apart.
+ * also work; honest neighbours are a few items apart (further only where
+ * thousands of separate edits were made concurrently at that very spot). An
+ * item whose neighbours are further apart is cut off, like one whose
+ * neighbours are out of order.
  */
-const MAX_NEIGHBOUR_WALK = 1_000
+const MAX_NEIGHBOUR_WALK = 10_000
+/**
+ * Steps between neighbours one update may take in all: an honest item's
+ * neighbours are next to each other or a few concurrent inserts apart, so
+ * this is far above what editing needs, and bounds what Yjs is made to walk.
+ */
+const MAX_WALK_PER_UPDATE = 1_000_000
 
 /** Throws `UpdateRefused`. `limits` are the parse limits and the guard's own. */
 export function guardUpdate(doc: Y.Doc, overlay: PendingOverlay | null, update: Uint8Array, limits: GuardLimits): GuardResult {
@@ -70,10 +79,11 @@ class Replay {
   private readonly accepted = new Map<number, ParsedStruct[]>()
   /** Structs Yjs would integrate, in the order it would. */
   private readonly visits: ParsedStruct[] = []
-  private readonly newRoots = new Set<string>()
-  private readonly rootNames = new Map<Y.AbstractType<unknown>, string>()
-  /** Work beyond one unit per struct: neighbour walks. */
-  private work = 0
+  // Made when first needed: most updates name no root type and reach no other client's item.
+  private newRootSet: Set<string> | null = null
+  private rootNameMap: Map<Y.AbstractType<unknown>, string> | null = null
+  /** Steps walked between neighbours in this update so far. */
+  private walked = 0
 
   constructor(
     private readonly doc: Y.Doc,
@@ -90,12 +100,20 @@ class Replay {
     const cut = deletes.cut || kept.some((count, i) => count < this.parsed.clients[i].structs.length)
     // Whole: every struct is new and every deletion still to do; otherwise only what is left goes on.
     const whole = !cut && !deletes.dropped && this.visits.length === this.parsed.structCount
-    const work = this.visits.length + this.work + deletes.ranges.reduce((sum, range) => sum + range.work, 0)
+    const work = this.visits.reduce((sum, struct) => sum + struct.work, 0) + deletes.ranges.reduce((sum, range) => sum + range.work, 0)
     if (work === 0) return { parts: [], cut }
     if (whole && work <= this.limits.partBudget) {
       return { parts: [{ ...this.footprint(this.visits), update, whole: true }], cut: false }
     }
     return { parts: this.cutIntoParts(update, deletes.ranges), cut }
+  }
+
+  private get newRoots(): Set<string> {
+    return (this.newRootSet ??= new Set())
+  }
+
+  private get rootNames(): Map<Y.AbstractType<unknown>, string> {
+    return (this.rootNameMap ??= new Map())
   }
 
   private stateOf(client: number): number {
@@ -249,7 +267,10 @@ class Replay {
       if (left.item && right.item) {
         const steps = this.stepsBetween(left.item, struct.originClock, right.item, struct.rightClock)
         if (steps < 0) return false
-        this.work += steps
+        // Yjs walks the same path to place the item: its work, and bounded per update.
+        struct.work += steps
+        this.walked += steps
+        if (this.walked > MAX_WALK_PER_UPDATE) refuse('limit', `items placed more than ${MAX_WALK_PER_UPDATE} steps in all from their neighbours`)
       } else struct.verify = true
     }
     const neighbour = left ?? right
@@ -273,7 +294,8 @@ class Replay {
   /**
    * Follow the document's list from the left neighbour to the right one (a
    * bounded walk). Returns the steps taken, or -1 when the end of the list
-   * comes first (the right neighbour is not to the right).
+   * comes first (the right neighbour is not to the right) or the walk is
+   * longer than allowed.
    */
   private stepsBetween(left: Y.Item, leftClock: number, right: Y.Item, rightClock: number): number {
     if (left === right) return leftClock < rightClock ? 1 : -1
@@ -283,7 +305,7 @@ class Replay {
       if (at === null) return -1
       at = at.right
     }
-    return MAX_NEIGHBOUR_WALK
+    return -1
   }
 
   private resolve(client: number, clock: number): Target {
@@ -355,7 +377,7 @@ class Replay {
       let list = structs.get(struct.client)
       if (!list) structs.set(struct.client, (list = []))
       list.push(struct)
-      if (struct.parentRoot !== null && this.newRoots.has(struct.parentRoot)) rootNames.add(struct.parentRoot)
+      if (struct.parentRoot !== null && this.newRootSet?.has(struct.parentRoot)) rootNames.add(struct.parentRoot)
       if (struct.verify && !struct.gc) checks.push({ client: struct.client, clock: struct.clock })
     }
     return { structs, rootNames: [...rootNames], checks }

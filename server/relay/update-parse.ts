@@ -64,6 +64,8 @@ export interface ParsedStruct {
   place: string
   /** Set by the guard: its neighbours' order is only known once Yjs has placed it (see `misplacedItem`). */
   verify: boolean
+  /** Set by the guard: the work integrating it costs Yjs (1, plus the steps between its neighbours). */
+  work: number
 }
 
 /** No reference: the client field of an absent origin, right origin or parent. */
@@ -188,6 +190,7 @@ function readStruct(decoder: decoding.Decoder, client: number, clock: number, li
     level: 0,
     place: '',
     verify: false,
+    work: 1,
   }
   if (ref === CONTENT_GC || ref === CONTENT_SKIP) {
     struct.kind = ref === CONTENT_GC ? StructKind.GC : StructKind.SKIP

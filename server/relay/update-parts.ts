@@ -23,9 +23,9 @@ export interface KeptRange {
 }
 
 /**
- * Cut the kept structs (in the order Yjs integrates them) into parts of at
- * most `budget` structs, then the deletions into parts of at most `budget`
- * work: each part is an update of its own, applied with the event loop free
+ * Cut the kept structs (in the order Yjs integrates them), then the
+ * deletions, into parts of at most `budget` work each (a part holds at least
+ * one): each part is an update of its own, applied with the event loop free
  * in between. Deletions come after every struct: they may delete what the
  * update adds.
  */
@@ -37,12 +37,23 @@ export function cutIntoParts(
   footprint: (visits: ParsedStruct[]) => Omit<AcceptedPart, 'update' | 'whole'>,
 ): AcceptedPart[] {
   const parts: AcceptedPart[] = []
-  for (let start = 0; start < visits.length; start += budget) {
-    const slice = visits.slice(start, start + budget)
+  let start = 0
+  let work = 0
+  for (let i = 0; i < visits.length; i++) {
+    if (i > start && work + visits[i].work > budget) {
+      const slice = visits.slice(start, i)
+      parts.push({ ...footprint(slice), update: encodePart(update, slice, []), whole: false })
+      start = i
+      work = 0
+    }
+    work += visits[i].work
+  }
+  if (start < visits.length) {
+    const slice = visits.slice(start)
     parts.push({ ...footprint(slice), update: encodePart(update, slice, []), whole: false })
   }
   let batch: KeptRange[] = []
-  let work = 0
+  work = 0
   const flush = (): void => {
     parts.push({ structs: new Map(), rootNames: [], checks: [], update: encodePart(update, [], batch), whole: false })
     batch = []
