@@ -495,20 +495,7 @@ describe('postgres storage: schema', () => {
     const migrated = await backend.reopen()
     const versions = await backend.query<{ version: number }>(`SELECT version FROM ${schema}.collab_schema`)
     expect(versions.rows.map((row) => row.version)).toEqual([2])
-    expect([...(await migrated.list())].sort()).toEqual(['doc', CAFE_NFD].sort())
-    const doc = await migrated.load('doc')
-    expect(hexes(doc.updates)).toEqual(hexes([bytes('one'), bytes('two')]))
-    expect(doc.head).toBe(3)
-
-    // The new operations work on the old rows.
-    await migrated.compact('doc', bytes('merged'), doc.head, [{ update: bytes('aside'), reason: 'why' }])
-    expect(asideOf(await migrated.quarantined('doc'))).toEqual([{ update: hexes([bytes('aside')])[0], reason: 'why' }])
-    await migrated.rename(CAFE_NFD, CAFE_NFC)
-    expect(hexes((await migrated.load(CAFE_NFC)).updates)).toEqual(hexes([bytes('other')]))
-    expect(await migrated.append('doc', [bytes('three')])).toBeGreaterThan(3)
-    await migrated.delete('doc')
-    expect(await migrated.quarantined('doc')).toEqual([])
-    expect(await migrated.list()).toEqual([CAFE_NFC])
+    await expectSchema1RowsWork(migrated)
   })
 })
 
@@ -558,20 +545,7 @@ describe('sqlite storage: schema', () => {
     } finally {
       probe.close()
     }
-    expect([...(await migrated.list())].sort()).toEqual(['doc', CAFE_NFD].sort())
-    const doc = await migrated.load('doc')
-    expect(hexes(doc.updates)).toEqual(hexes([bytes('one'), bytes('two')]))
-    expect(doc.head).toBe(3)
-
-    // The new operations work on the old rows.
-    await migrated.compact('doc', bytes('merged'), doc.head, [{ update: bytes('aside'), reason: 'why' }])
-    expect(asideOf(await migrated.quarantined('doc'))).toEqual([{ update: hexes([bytes('aside')])[0], reason: 'why' }])
-    await migrated.rename(CAFE_NFD, CAFE_NFC)
-    expect(hexes((await migrated.load(CAFE_NFC)).updates)).toEqual(hexes([bytes('other')]))
-    expect(await migrated.append('doc', [bytes('three')])).toBeGreaterThan(3)
-    await migrated.delete('doc')
-    expect(await migrated.quarantined('doc')).toEqual([])
-    expect(await migrated.list()).toEqual([CAFE_NFC])
+    await expectSchema1RowsWork(migrated)
   })
 
   // A refused open must not keep the file: the operator fixes things and
@@ -614,3 +588,25 @@ describe('sqlite storage: group commit', () => {
     expect(await storage.list()).toEqual([])
   })
 })
+
+/**
+ * What a schema-1 database written by hand ('one' and 'two' in `doc`, 'other'
+ * in `CAFE_NFD`) must look like after migrating: the rows kept, and the new
+ * operations working on them.
+ */
+async function expectSchema1RowsWork(migrated: DocumentStorage): Promise<void> {
+    expect([...(await migrated.list())].sort()).toEqual(['doc', CAFE_NFD].sort())
+    const doc = await migrated.load('doc')
+    expect(hexes(doc.updates)).toEqual(hexes([bytes('one'), bytes('two')]))
+    expect(doc.head).toBe(3)
+
+    // The new operations work on the old rows.
+    await migrated.compact('doc', bytes('merged'), doc.head, [{ update: bytes('aside'), reason: 'why' }])
+    expect(asideOf(await migrated.quarantined('doc'))).toEqual([{ update: hexes([bytes('aside')])[0], reason: 'why' }])
+    await migrated.rename(CAFE_NFD, CAFE_NFC)
+    expect(hexes((await migrated.load(CAFE_NFC)).updates)).toEqual(hexes([bytes('other')]))
+    expect(await migrated.append('doc', [bytes('three')])).toBeGreaterThan(3)
+    await migrated.delete('doc')
+    expect(await migrated.quarantined('doc')).toEqual([])
+    expect(await migrated.list()).toEqual([CAFE_NFC])
+}
