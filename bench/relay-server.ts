@@ -15,10 +15,6 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { serveRelay } from '../server/http/serve.ts'
-import { createRelay } from '../server/relay/relay.ts'
-import { createMemoryStorage } from '../server/storage/memory.ts'
-import { createSqliteStorage } from '../server/storage/sqlite.ts'
 import { loadHocuspocusServer, loadYWebsocketServerUtils } from './peers/load.mjs'
 
 export const SERVER_KINDS = ['ours', 'ours-sqlite', 'y-websocket-server', 'hocuspocus', 'raw-ws'] as const
@@ -34,6 +30,11 @@ const quiet = { info() {}, warn() {}, error: (message: string, error?: unknown) 
 /** Our relay as `serveRelay` runs it, with every default but the storage. */
 async function ours(storage: 'memory' | 'sqlite', dataDir: string | undefined): Promise<Running> {
   if (storage === 'sqlite' && !dataDir) throw new Error('ours-sqlite needs a data directory')
+  // Imported here, not at the top: a peer's process must not load this checkout's Yjs beside its own.
+  const { serveRelay } = await import('../server/http/serve.ts')
+  const { createRelay } = await import('../server/relay/relay.ts')
+  const { createMemoryStorage } = await import('../server/storage/memory.ts')
+  const { createSqliteStorage } = await import('../server/storage/sqlite.ts')
   const relay = createRelay({
     storage: storage === 'memory' ? createMemoryStorage() : createSqliteStorage({ file: join(dataDir!, 'bench.sqlite') }),
     logger: quiet,
