@@ -26,6 +26,11 @@ const DEFAULTS: CliConfig = {
   roomIdleMs: 10_000,
   compactAfterUpdates: 1000,
   compactAfterBytes: 4 * 1024 * 1024,
+  messagesPerSecond: 100,
+  messageBurst: 2000,
+  bytesPerSecond: 2 * 1024 * 1024,
+  byteBurst: 32 * 1024 * 1024,
+  maxDocumentBytes: 64 * 1024 * 1024,
   databaseUrl: '',
   memory: false,
 }
@@ -40,6 +45,11 @@ const SAMPLE: Record<keyof typeof SETTINGS, [string, string | number]> = {
   roomIdleMs: ['0', 0],
   compactAfterUpdates: ['50', 50],
   compactAfterBytes: ['65536', 65536],
+  messagesPerSecond: ['50', 50],
+  messageBurst: ['500', 500],
+  bytesPerSecond: ['4096', 4096],
+  byteBurst: ['8192', 8192],
+  maxDocumentBytes: ['1048576', 1048576],
   databaseUrl: ['postgres://u@db/x', 'postgres://u@db/x'],
 }
 const OTHER: Record<keyof typeof SETTINGS, string> = {
@@ -51,6 +61,11 @@ const OTHER: Record<keyof typeof SETTINGS, string> = {
   roomIdleMs: '250',
   compactAfterUpdates: '70',
   compactAfterBytes: '1000',
+  messagesPerSecond: '60',
+  messageBurst: '600',
+  bytesPerSecond: '5000',
+  byteBurst: '9000',
+  maxDocumentBytes: '2097152',
   databaseUrl: 'postgresql://other@db/y',
 }
 

@@ -10,6 +10,11 @@ export interface CliConfig {
   roomIdleMs: number
   compactAfterUpdates: number
   compactAfterBytes: number
+  messagesPerSecond: number
+  messageBurst: number
+  bytesPerSecond: number
+  byteBurst: number
+  maxDocumentBytes: number
   /** PostgreSQL connection string, or '' for the embedded SQLite storage. */
   databaseUrl: string
   /** Keep nothing on disk. */
@@ -62,6 +67,31 @@ export const SETTINGS = {
     env: 'COLLAB_RELAY_COMPACT_AFTER_BYTES',
     default: String(4 * 1024 * 1024),
     help: '...or after this many bytes were appended',
+  },
+  messagesPerSecond: {
+    flag: 'rate-messages',
+    env: 'COLLAB_RELAY_RATE_MESSAGES',
+    default: '100',
+    help: 'messages per second one connection may send, sustained; past its burst it is closed with 4429',
+  },
+  messageBurst: { flag: 'rate-message-burst', env: 'COLLAB_RELAY_RATE_MESSAGE_BURST', default: '2000', help: 'messages one connection may send in a burst' },
+  bytesPerSecond: {
+    flag: 'rate-bytes',
+    env: 'COLLAB_RELAY_RATE_BYTES',
+    default: String(2 * 1024 * 1024),
+    help: 'bytes per second one connection may send, sustained',
+  },
+  byteBurst: {
+    flag: 'rate-byte-burst',
+    env: 'COLLAB_RELAY_RATE_BYTE_BURST',
+    default: String(32 * 1024 * 1024),
+    help: 'bytes one connection may send in a burst (at least the largest frame)',
+  },
+  maxDocumentBytes: {
+    flag: 'max-document-bytes',
+    env: 'COLLAB_RELAY_MAX_DOCUMENT_BYTES',
+    default: String(64 * 1024 * 1024),
+    help: 'largest document; an update adding content past it is refused with 4413',
   },
   databaseUrl: {
     flag: 'database-url',
@@ -165,6 +195,11 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       roomIdleMs: integer('roomIdleMs', 0, 86_400_000),
       compactAfterUpdates: integer('compactAfterUpdates', 1, 1_000_000_000),
       compactAfterBytes: integer('compactAfterBytes', 1, 1024 * 1024 * 1024),
+      messagesPerSecond: integer('messagesPerSecond', 1, 1_000_000),
+      messageBurst: integer('messageBurst', 1, 100_000_000),
+      bytesPerSecond: integer('bytesPerSecond', 1024, 1024 * 1024 * 1024),
+      byteBurst: integer('byteBurst', 1024, 16 * 1024 * 1024 * 1024),
+      maxDocumentBytes: integer('maxDocumentBytes', 1024, 16 * 1024 * 1024 * 1024),
       databaseUrl: databaseUrl.value,
       memory,
     },

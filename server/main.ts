@@ -113,6 +113,13 @@ async function main(): Promise<void> {
     roomIdleMs: config.roomIdleMs,
     compactAfterUpdates: config.compactAfterUpdates,
     compactAfterBytes: config.compactAfterBytes,
+    limits: {
+      messagesPerSecond: config.messagesPerSecond,
+      messageBurst: config.messageBurst,
+      bytesPerSecond: config.bytesPerSecond,
+      byteBurst: config.byteBurst,
+      maxDocumentBytes: config.maxDocumentBytes,
+    },
   })
   let server: RelayServer
   try {

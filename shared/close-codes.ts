@@ -21,12 +21,19 @@ export const CloseCode = {
   /** The connection did not read its messages fast enough; its send buffer stayed over the limit. */
   SLOW_CONSUMER: { code: 1013, reason: 'send buffer over limit', retry: true },
   /**
+   * The connection's grant (its token) expired. Stock clients stop; ours ask
+   * their token function for a fresh token and reconnect.
+   */
+  TOKEN_EXPIRED: { code: 4401, reason: 'token expired', retry: false },
+  /**
    * A well-formed message over one of the relay's limits (an update with too
    * many structs or types nested too deep, a state vector naming too many
    * clients, a presence state too large, too many presence IDs). The same
    * message would be refused again. See PROTOCOL.md, "Limits".
    */
   LIMIT_EXCEEDED: { code: 4413, reason: 'over a relay limit', retry: false },
+  /** The connection sent more messages or bytes per second than its rate limit allows, for longer than a burst. */
+  RATE_LIMITED: { code: 4429, reason: 'too many messages', retry: false },
   /** The relay is reloading the document from storage (it refused to go on with a copy that may be damaged). Reconnect. */
   ROOM_RESET: { code: 4500, reason: 'document reloading', retry: true },
   /** The room's document could not be loaded from storage; nothing was served. Retry later. */

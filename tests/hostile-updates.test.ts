@@ -128,8 +128,19 @@ describe('hostile updates against the CLI', () => {
     expect(await field.worstHealthMs()).toBeLessThan(STALL_BOUND_MS)
   })
 
-  it('100,000 one-character updates in one burst are all stored and relayed, while other rooms keep flowing', async () => {
-    const field = await underAttack()
+  it('100,000 one-character updates in one burst: a flood by the default rate limit (4429); allowed, all are stored and relayed in parts while other rooms keep flowing', async () => {
+    const limited = await underAttack()
+    try {
+      const attacker = await limited.attacker()
+      for (const update of hostile.keystrokeBurst({ updates: 100_000 })) attacker.send(encodeUpdate(update))
+      expect(await attacker.waitClosed(20_000)).toBe(CloseCode.RATE_LIMITED.code)
+      await limited.finish()
+    } finally {
+      await limited.finish().catch(() => {})
+    }
+    expect(await limited.worstHealthMs()).toBeLessThan(STALL_BOUND_MS)
+
+    const field = await underAttack(['--rate-message-burst', '200000'])
     try {
       const attacker = await field.attacker()
       const observer = connectClient(field.cli.wsUrl, ATTACKED_ROOM)

@@ -1,8 +1,9 @@
 import { Hono } from 'hono'
 import { upgradeWebSocket } from '@hono/node-server'
 import type { WebSocket } from 'ws'
-import { roomNameFromPath, type RoomNameResult } from '../../shared/room-name.ts'
+import { roomNameFromPath, validateRoomName, type RoomNameResult } from '../../shared/room-name.ts'
 import type { Relay } from '../relay/relay.ts'
+import { allowEveryone, type Authenticate } from './authenticate.ts'
 import { attachSocket } from './ws-socket.ts'
 import { VERSION } from '../version.ts'
 
@@ -10,6 +11,12 @@ import { VERSION } from '../version.ts'
 export interface RelayAppOptions {
   /** Ping every connection this often (ms); one that has not answered the previous ping is dropped. Default 30 000. */
   heartbeatMs?: number
+  /**
+   * Grant or refuse each upgrade (see `Authenticate`), before it happens. A
+   * refusal answers 401 or 403 with the reason in `x-collab-error`. Default:
+   * everyone may edit everything.
+   */
+  authenticate?: Authenticate
 }
 
 /**
@@ -28,6 +35,7 @@ export interface RelayAppOptions {
 export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hono {
   const heartbeatMs = options.heartbeatMs ?? 30_000
   if (!(heartbeatMs > 0)) throw new RangeError(`createRelayApp: heartbeatMs must be > 0, got ${heartbeatMs}`)
+  const authenticate = options.authenticate ?? allowEveryone
   const startedAt = Date.now()
   const app = new Hono()
 
@@ -42,17 +50,40 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
       return c.text(`${reason}\n`, 400, { 'x-collab-error': reason })
     }
     const name = parsed.name
+    const auth = await authenticate(c.req.raw, name)
+    if (!auth.ok) {
+      // Nothing about the document: the status and why the request was refused.
+      // (@hono/node-server sends refused upgrades without a body: the header carries it.)
+      return c.json({ error: auth.status === 401 ? 'unauthorized' : 'forbidden', reason: auth.reason }, auth.status, { 'x-collab-error': auth.reason })
+    }
+    const grant = auth.grant
     const upgrade = upgradeWebSocket(() => ({
       onOpen(_event, ws) {
         // Frames are read from the `ws` socket directly rather than through
         // Hono's onMessage, which wraps every frame in a MessageEvent: this is
         // the relay's hot path. No frame can arrive before onOpen runs.
-        attachSocket(ws.raw as WebSocket, relay, name, heartbeatMs)
+        attachSocket(ws.raw as WebSocket, relay, name, heartbeatMs, grant)
       },
     }))
     const response = await upgrade(c, next)
     if (response instanceof Response && response.status >= 500) explainFailedUpgrade(relay, c.env)
     return response
+  })
+
+  // What a token grants for a document, for pages that want to say why a
+  // connection is refused (a browser never sees the status of a refused upgrade).
+  app.get('/auth', async (c) => {
+    const parsed = validateRoomName(c.req.query('document') ?? '')
+    if (!parsed.ok) {
+      const reason = `invalid document name (${parsed.problem})`
+      return c.json({ error: 'bad-request', reason }, 400, { 'x-collab-error': reason })
+    }
+    const auth = await authenticate(c.req.raw, parsed.name)
+    if (!auth.ok) {
+      return c.json({ error: auth.status === 401 ? 'unauthorized' : 'forbidden', reason: auth.reason }, auth.status, { 'x-collab-error': auth.reason })
+    }
+    const { access, user, expiresAt } = auth.grant
+    return c.json({ document: parsed.name, access, user: user ?? null, expiresAt: expiresAt ?? null })
   })
 
   app.get('/healthz', (c) => {

@@ -1,4 +1,5 @@
 import type { RawData, WebSocket } from 'ws'
+import type { Grant } from '../relay/grant.ts'
 import type { Relay } from '../relay/relay.ts'
 import type { RelaySocket } from '../relay/relay-socket.ts'
 
@@ -6,7 +7,7 @@ import type { RelaySocket } from '../relay/relay-socket.ts'
  * Map a `ws` WebSocket onto the relay core: frames in, frames out, close and
  * heartbeat. This file and `relay-app.ts` are all that know about `ws`.
  */
-export function attachSocket(ws: WebSocket, relay: Relay, roomName: string, heartbeatMs: number): void {
+export function attachSocket(ws: WebSocket, relay: Relay, roomName: string, heartbeatMs: number, grant?: Grant): void {
   const socket: RelaySocket = {
     send: (frame) => ws.send(frame),
     close: (code, reason) => ws.close(code, reason),
@@ -23,7 +24,7 @@ export function attachSocket(ws: WebSocket, relay: Relay, roomName: string, hear
     pause: () => ws.pause(),
     resume: () => ws.resume(),
   }
-  const connection = relay.connect(socket, roomName)
+  const connection = relay.connect(socket, roomName, grant)
 
   let alive = true
   const heartbeat = setInterval(() => {

@@ -1,5 +1,7 @@
 import { CloseCode, type CloseCodeEntry } from '../../shared/close-codes.ts'
+import type { Grant } from './grant.ts'
 import { InboundFrames } from './inbound-frames.ts'
+import { TokenBucket } from './token-bucket.ts'
 import type { RelaySocket } from './relay-socket.ts'
 
 /** Limits a connection enforces on itself. */
@@ -14,7 +16,15 @@ export interface ConnectionLimits {
   maxQueuedUpdates: number
   /** Frames received but not handled yet above which the relay stops reading from the connection. */
   maxWaitingFrames: number
+  /** The rate limits (see `RelayLimits`): past a burst, the connection is closed with 4429. */
+  messagesPerSecond: number
+  messageBurst: number
+  bytesPerSecond: number
+  byteBurst: number
 }
+
+/** The longest timer Node keeps (about 24.8 days); a later expiry is checked again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
  * One client connection: its socket, the awareness client IDs it owns, and
@@ -44,12 +54,46 @@ export class Connection {
   private paused = false
   /** When the relay last asked this peer to sync again (ms), to ask at most once in a while. */
   resyncAskedAt = 0
+  /** Whether this reader has been told (once) that its edits are not accepted. */
+  toldReadOnly = false
+  private expiryTimer: ReturnType<typeof setTimeout> | null = null
+  private readonly messages: TokenBucket
+  private readonly bytes: TokenBucket
 
   constructor(
     readonly socket: RelaySocket,
     readonly roomName: string,
     private readonly limits: ConnectionLimits,
-  ) {}
+    /** What this connection may do (see `Grant`). */
+    readonly grant: Grant,
+  ) {
+    this.messages = new TokenBucket(limits.messagesPerSecond, limits.messageBurst)
+    this.bytes = new TokenBucket(limits.bytesPerSecond, limits.byteBurst)
+    if (grant.expiresAt !== undefined) this.watchExpiry(grant.expiresAt)
+  }
+
+  /**
+   * Count a received frame against the rate limits. False once the peer has
+   * sent faster than its rate for longer than its burst: the caller closes
+   * the connection then (4429).
+   */
+  withinRate(frameBytes: number): boolean {
+    return this.messages.take(1) && this.bytes.take(frameBytes)
+  }
+
+  /** Close with 4401 when the grant ends, however long that is. */
+  private watchExpiry(expiresAt: number): void {
+    const left = expiresAt - Date.now()
+    if (left <= 0) {
+      // Expired already: close after the caller has set everything up (onClosed and the like).
+      queueMicrotask(() => this.close(CloseCode.TOKEN_EXPIRED))
+      return
+    }
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = null
+      this.watchExpiry(expiresAt)
+    }, Math.min(left, MAX_TIMER_MS))
+  }
 
   /** Whether the connection is closed or closing; nothing is sent or handled then. */
   get isClosed(): boolean {
@@ -136,5 +180,7 @@ export class Connection {
   private clearTimers(): void {
     if (this.slowTimer) clearTimeout(this.slowTimer)
     this.slowTimer = null
+    if (this.expiryTimer) clearTimeout(this.expiryTimer)
+    this.expiryTimer = null
   }
 }

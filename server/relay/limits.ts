@@ -43,6 +43,20 @@ export interface RelayLimits {
   awarenessIntervalMs: number
   /** How long the clock of a removed presence is remembered (ms), to recognise a stale re-send. */
   awarenessForgetMs: number
+  /** Messages one connection may send per second, sustained (typing with a cursor: about 20). */
+  messagesPerSecond: number
+  /** Messages one connection may send in a burst above that rate (a reconnect, a quick flurry). */
+  messageBurst: number
+  /** Bytes one connection may send per second, sustained. */
+  bytesPerSecond: number
+  /** Bytes one connection may send in a burst (a large paste is one message; this must exceed the largest frame). */
+  byteBurst: number
+  /**
+   * Largest document, in stored bytes: an update adding content that would
+   * take it past this is refused (4413). Deletions always pass, so a document
+   * past the limit (loaded from before it was set) can still shrink.
+   */
+  maxDocumentBytes: number
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -60,6 +74,11 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxAwarenessEntriesPerUpdate: 1_000,
   awarenessIntervalMs: 50,
   awarenessForgetMs: 30_000,
+  messagesPerSecond: 100,
+  messageBurst: 2_000,
+  bytesPerSecond: 2 * 1024 * 1024,
+  byteBurst: 32 * 1024 * 1024,
+  maxDocumentBytes: 64 * 1024 * 1024,
 }
 
 /** `DEFAULT_LIMITS` with `overrides`, each checked. Throws `RangeError` naming a bad one. */

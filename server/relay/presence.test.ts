@@ -18,7 +18,7 @@ const entries = (bytes: Uint8Array | null): AwarenessEntry[] => (bytes ? decodeA
 
 /** What `apply` accepted, as an update (null when nothing), to compare with what was sent. */
 const apply = (presence: Presence<Owner>, from: Owner, bytes: Uint8Array, now?: number): Uint8Array | null => {
-  const accepted = presence.apply(from, bytes, from.ids, now)
+  const accepted = presence.apply(from, bytes, from.ids, { now })
   return accepted.length === 0 ? null : encodeAwarenessUpdate(accepted)
 }
 
@@ -165,6 +165,20 @@ describe('Presence', () => {
     expect(presence.size).toBe(0)
     const deep = JSON.parse('['.repeat(DEFAULT_LIMITS.maxValueDepth + 1) + ']'.repeat(DEFAULT_LIMITS.maxValueDepth + 1))
     expect(() => presence.apply(alice, update([1, 0, deep]), alice.ids)).toThrow(PresenceLimitError)
+  })
+
+  it('writes the granted name and colour into the user field, keeping the rest', () => {
+    const presence = newPresence()
+    const alice = owner('alice')
+    const identity = { id: 'u1', name: 'Alice (verified)', color: '#112233' }
+    const accepted = presence.apply(alice, update([1, 0, { user: { name: 'Mallory', color: '#ffffff', avatar: 'a.png' }, cursor: 3 }]), alice.ids, { identity })
+    expect(JSON.parse(accepted[0].stateJson)).toEqual({ user: { name: 'Alice (verified)', color: '#112233', avatar: 'a.png' }, cursor: 3 })
+    // No user field at all: one is added. Only a name in the grant: the colour stays the client's.
+    const bob = owner('bob')
+    expect(JSON.parse(presence.apply(bob, update([2, 0, { cursor: 1 }]), bob.ids, { identity: { name: 'Bob' } })[0].stateJson)).toEqual({ cursor: 1, user: { name: 'Bob' } })
+    expect(JSON.parse(presence.apply(bob, update([2, 1, { user: { name: 'x', color: '#000000' } }]), bob.ids, { identity: { name: 'Bob' } })[0].stateJson)).toEqual({ user: { name: 'Bob', color: '#000000' } })
+    // A removal stays a removal.
+    expect(presence.apply(bob, update([2, 2, null]), bob.ids, { identity: { name: 'Bob' } })[0].stateJson).toBe('null')
   })
 
   it('refuses an update with more entries than the limit before decoding it', () => {

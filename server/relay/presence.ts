@@ -1,5 +1,6 @@
 import * as decoding from 'lib0/decoding'
 import { decodeAwarenessUpdate, encodeAwarenessUpdate, isRemoval, type AwarenessEntry } from '../../shared/awareness-codec.ts'
+import type { GrantedUser } from './grant.ts'
 import type { RelayLimits } from './limits.ts'
 import { jsonNestedDeeper } from './update-parse.ts'
 
@@ -66,7 +67,8 @@ export class Presence<Owner> {
    * `ProtocolError` when the update is malformed and `PresenceLimitError` when
    * a state is too large; nothing is applied then.
    */
-  apply(owner: Owner, update: Uint8Array, ownedIds: Set<number>, now = Date.now()): AwarenessEntry[] {
+  apply(owner: Owner, update: Uint8Array, ownedIds: Set<number>, options: { identity?: GrantedUser; now?: number } = {}): AwarenessEntry[] {
+    const now = options.now ?? Date.now()
     // The count first: decoding (and parsing the JSON of) 100,000 entries is the cost to avoid.
     if (entryCount(update) > this.limits.maxAwarenessEntriesPerUpdate) {
       throw new PresenceLimitError(`more than ${this.limits.maxAwarenessEntriesPerUpdate} entries in one presence update`)
@@ -98,7 +100,8 @@ export class Presence<Owner> {
         if (currentOwner !== undefined) continue
         clock = lastClock + 1
       }
-      const stored = { clientId: entry.clientId, clock, stateJson: entry.stateJson }
+      const stateJson = options.identity ? withIdentity(entry.stateJson, options.identity) : entry.stateJson
+      const stored = { clientId: entry.clientId, clock, stateJson }
       this.removed.delete(entry.clientId)
       this.states.set(entry.clientId, stored)
       this.clocks.set(entry.clientId, clock)
@@ -153,6 +156,26 @@ export class Presence<Owner> {
       this.removalHead = 0
     }
   }
+}
+
+/**
+ * The state with its `user` field carrying the granted name (and colour,
+ * when the grant has one): nobody appears under a name their grant does not
+ * give them. Whatever else `user` holds stays; a state that is not an object
+ * is left alone (nothing in it can name anyone).
+ */
+function withIdentity(stateJson: string, identity: GrantedUser): string {
+  if (identity.name === undefined && identity.color === undefined) return stateJson
+  const state = JSON.parse(stateJson) as unknown
+  if (typeof state !== 'object' || state === null || Array.isArray(state)) return stateJson
+  const record = state as Record<string, unknown>
+  const user = typeof record.user === 'object' && record.user !== null && !Array.isArray(record.user) ? (record.user as Record<string, unknown>) : {}
+  record.user = {
+    ...user,
+    ...(identity.name !== undefined ? { name: identity.name } : {}),
+    ...(identity.color !== undefined ? { color: identity.color } : {}),
+  }
+  return JSON.stringify(record)
 }
 
 /**

@@ -4,6 +4,7 @@ import { normalizeStoredNames } from '../storage/normalize-names.ts'
 import type { DocumentStorage } from '../storage/types.ts'
 import { Connection } from './connection.ts'
 import { consoleLogger, type RelayLogger, type RelaySocket } from './relay-socket.ts'
+import { OPEN_GRANT, type Grant } from './grant.ts'
 import { resolveLimits, type RelayLimits } from './limits.ts'
 import { Room, type RoomContext } from './room.ts'
 
@@ -48,10 +49,11 @@ export interface ConnectionHandle {
 /** A relay: rooms of connections over some transport. Create with `createRelay`. */
 export interface Relay {
   /**
-   * Attach a connected socket to the room `roomName` (already validated).
+   * Attach a connected socket to the room `roomName` (already validated),
+   * with what it may do there (default: `OPEN_GRANT`, edit everything).
    * Frames that arrive while the room loads are queued and replayed.
    */
-  connect(socket: RelaySocket, roomName: string): ConnectionHandle
+  connect(socket: RelaySocket, roomName: string, grant?: Grant): ConnectionHandle
   stats(): RelayStats
   /** Names of the rooms loaded now. */
   roomNames(): string[]
@@ -94,6 +96,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
     maxQueuedFramesWhileLoading: 10_000,
     maxQueuedUpdates: relayLimits.maxQueuedUpdatesPerConnection,
     maxWaitingFrames: 1_000,
+    messagesPerSecond: relayLimits.messagesPerSecond,
+    messageBurst: relayLimits.messageBurst,
+    bytesPerSecond: relayLimits.bytesPerSecond,
+    byteBurst: relayLimits.byteBurst,
   }
   // A room is either loading (its promise) or loaded; unloading rooms are
   // kept apart so a join during an unload waits for it, then reloads.
@@ -193,8 +199,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
     await storage.close()
   }
 
-  function connect(socket: RelaySocket, roomName: string): ConnectionHandle {
-    const connection = new Connection(socket, roomName, limits)
+  function connect(socket: RelaySocket, roomName: string, grant: Grant = OPEN_GRANT): ConnectionHandle {
+    const connection = new Connection(socket, roomName, limits, grant)
     if (closing !== null) {
       connection.close(CloseCode.GOING_AWAY)
       return { receive() {}, closed() {} }
@@ -235,6 +241,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
         if (connection.isClosed) return
         if (!binary) {
           connection.close(CloseCode.UNSUPPORTED_DATA)
+          return
+        }
+        if (!connection.withinRate(frame.byteLength)) {
+          connection.close(CloseCode.RATE_LIMITED)
           return
         }
         if (!room && connection.inbound.waiting >= limits.maxQueuedFramesWhileLoading) {

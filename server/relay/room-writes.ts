@@ -38,6 +38,7 @@ const MAX_WRITE_RETRY_MS = 30_000
  */
 export class DocumentWriter<Origin> {
   private pending: PendingWrite<Origin>[] = []
+  private pendingBytes = 0
   private flushing: Promise<void> | null = null
   private head: number
   private logUpdates: number
@@ -62,8 +63,14 @@ export class DocumentWriter<Origin> {
     return this.pending.length
   }
 
+  /** The document's stored size as the log has it (an upper bound of its state), pending updates included. */
+  get storedBytes(): number {
+    return this.logBytes + this.pendingBytes
+  }
+
   enqueue(write: PendingWrite<Origin>): void {
     this.pending.push(write)
+    this.pendingBytes += write.update.byteLength
     this.flushing ??= this.run().finally(() => {
       this.flushing = null
     })
@@ -111,6 +118,7 @@ export class DocumentWriter<Origin> {
       for (const write of batch) {
         this.logUpdates++
         this.logBytes += write.update.byteLength
+        this.pendingBytes -= write.update.byteLength
       }
       await this.context.commit(batch)
       // The document now holds exactly the log up to `head`: the moment to compact.

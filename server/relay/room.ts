@@ -1,7 +1,7 @@
 import * as decoding from 'lib0/decoding'
 import * as Y from 'yjs'
 import { CloseCode } from '../../shared/close-codes.ts'
-import { decodeClientFrame, encodeAwareness, encodeSyncStep1, encodeSyncStep2, encodeUpdate } from '../../shared/protocol.ts'
+import { decodeClientFrame, encodeAwareness, encodePermissionDenied, encodeSyncStep1, encodeSyncStep2, encodeUpdate } from '../../shared/protocol.ts'
 import type { DocumentStorage } from '../storage/types.ts'
 import type { Connection } from './connection.ts'
 import type { RelayLimits } from './limits.ts'
@@ -173,7 +173,7 @@ export class Room {
       case 'awareness': {
         let accepted: AwarenessEntry[]
         try {
-          accepted = this.presence.apply(connection, message.update, connection.ownedClientIds)
+          accepted = this.presence.apply(connection, message.update, connection.ownedClientIds, { identity: connection.grant.user })
         } catch (error) {
           connection.close(error instanceof PresenceLimitError ? CloseCode.LIMIT_EXCEEDED : CloseCode.MALFORMED_MESSAGE)
           return
@@ -254,6 +254,22 @@ export class Room {
       connection.close(error.kind === 'limit' ? CloseCode.LIMIT_EXCEEDED : CloseCode.MALFORMED_MESSAGE)
       return
     }
+    if (result.parts.length === 0) {
+      if (result.cut && updateFrame) this.askToSync(connection)
+      return
+    }
+    if (connection.grant.access === 'read') {
+      // Never stored, applied or relayed. A sync step 2 that adds nothing got
+      // here with no parts (stock clients send one on every connect): silent.
+      this.refuseWrite(connection)
+      return
+    }
+    const addsContent = result.parts.some((part) => part.structs.size > 0)
+    if (addsContent && this.writer.storedBytes + update.byteLength > this.context.limits.maxDocumentBytes) {
+      this.context.logger.warn(`room "${this.name}": refused an update that would take the document past ${this.context.limits.maxDocumentBytes} bytes`)
+      connection.close(CloseCode.LIMIT_EXCEEDED)
+      return
+    }
     for (const part of result.parts) {
       const footprint = this.overlay.add(part.structs, part.rootNames)
       // Relay the received bytes when they are applied whole; a sync step 2 or a part is framed as an update.
@@ -262,6 +278,17 @@ export class Room {
       this.writer.enqueue({ update: part.update, frame, origin: { from: connection, footprint, checks: part.checks } })
     }
     if (result.cut && updateFrame) this.askToSync(connection)
+  }
+
+  /**
+   * A reader tried to change the document: tell it once, with y-protocols'
+   * permission-denied message (stock clients log it; ours switch to
+   * read-only). The connection stays open: it may still read and be seen.
+   */
+  private refuseWrite(connection: Connection): void {
+    if (connection.toldReadOnly) return
+    connection.toldReadOnly = true
+    connection.send(encodePermissionDenied('read-only: this connection may not change the document'))
   }
 
   /**
