@@ -75,7 +75,7 @@ export interface RelayScope {
   /** A stock client (`connectClient`), destroyed after the test. */
   client(wsUrl: string, room: string, opts?: ClientOptions): TestClient
   /** A raw socket (`openRawSocket`), terminated after the test. */
-  raw(wsUrl: string, room: string): Promise<RawSocket>
+  raw(wsUrl: string, room: string, params?: Record<string, string>): Promise<RawSocket>
   /**
    * Tear one resource of the scope down now and stop tracking it: a client is
    * destroyed, a raw socket terminated (a no-op once it has closed), a relay
@@ -157,8 +157,8 @@ export function useRelayScope(): RelayScope {
       clients.add(created)
       return created
     },
-    async raw(wsUrl, room) {
-      const socket = await openRawSocket(wsUrl, room)
+    async raw(wsUrl, room, params) {
+      const socket = await openRawSocket(wsUrl, room, params)
       sockets.add(socket)
       return socket
     },
@@ -193,8 +193,9 @@ export async function waitSynced(client: TestClient, timeoutMs = 5000): Promise<
 }
 
 /** Open a raw `ws` socket to a room (the name is percent-encoded per segment). */
-export async function openRawSocket(wsUrl: string, room: string): Promise<RawSocket> {
-  const ws = new WebSocket(`${wsUrl}/${roomNameToPath(room)}`)
+export async function openRawSocket(wsUrl: string, room: string, params?: Record<string, string>): Promise<RawSocket> {
+  const query = params ? `?${new URLSearchParams(params).toString()}` : ''
+  const ws = new WebSocket(`${wsUrl}/${roomNameToPath(room)}${query}`)
   const raw = new RawSocket(ws)
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve())
