@@ -4,6 +4,7 @@
  * child process of its own, see hostile-probe.ts and hostile-honest.ts), the
  * attacker's raw socket, and /proc readings of the relay.
  */
+import { BENCH_CLI_FLAGS } from './unlimited.ts'
 import { fork, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -37,7 +38,9 @@ export async function within<T>(promise: Promise<T>, ms: number, fallback: () =>
  * compare a fix with the code before it.
  */
 export function startRelay(dataDir: string, entry?: string): Promise<SpawnedCli> {
-  return spawnCli(['--port', '0', '--data', dataDir], { timeoutMs: 30_000, ...(entry ? { entry } : {}) })
+  // Honest clients, attackers and the probe all come from this machine: the per-address limits are off
+  // (the rate limits stay on: refusing a flood is what the attacks should meet). An older build does not know the flags.
+  return spawnCli(['--port', '0', '--data', dataDir, ...(entry ? [] : BENCH_CLI_FLAGS)], { timeoutMs: 30_000, ...(entry ? { entry } : {}) })
 }
 
 /** Whether the relay process has exited, and how. */

@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { loadHocuspocusServer, loadYWebsocketServerUtils } from './peers/load.mjs'
+import { BENCH_RELAY_LIMITS, BENCH_SERVE_OPTIONS } from './unlimited.ts'
 
 export const SERVER_KINDS = ['ours', 'ours-sqlite', 'y-websocket-server', 'hocuspocus', 'raw-ws'] as const
 export type ServerKind = (typeof SERVER_KINDS)[number]
@@ -27,7 +28,7 @@ interface Running {
 
 const quiet = { info() {}, warn() {}, error: (message: string, error?: unknown) => console.error(message, error ?? '') }
 
-/** Our relay as `serveRelay` runs it, with every default but the storage. */
+/** Our relay as `serveRelay` runs it, with every default but the storage and the flood limits (see unlimited.ts). */
 async function ours(storage: 'memory' | 'sqlite', dataDir: string | undefined): Promise<Running> {
   if (storage === 'sqlite' && !dataDir) throw new Error('ours-sqlite needs a data directory')
   // Imported here, not at the top: a peer's process must not load this checkout's Yjs beside its own.
@@ -36,10 +37,11 @@ async function ours(storage: 'memory' | 'sqlite', dataDir: string | undefined): 
   const { createMemoryStorage } = await import('../server/storage/memory.ts')
   const { createSqliteStorage } = await import('../server/storage/sqlite.ts')
   const relay = createRelay({
+    limits: BENCH_RELAY_LIMITS,
     storage: storage === 'memory' ? createMemoryStorage() : createSqliteStorage({ file: join(dataDir!, 'bench.sqlite') }),
     logger: quiet,
   })
-  const server = await serveRelay(relay, { host: '127.0.0.1', port: 0 })
+  const server = await serveRelay(relay, { host: '127.0.0.1', port: 0, ...BENCH_SERVE_OPTIONS })
   return { port: server.port, close: () => server.close() }
 }
 

@@ -17,6 +17,7 @@ import pg from 'pg'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { serveRelay } from '../server/http/serve.ts'
+import { BENCH_RELAY_LIMITS, BENCH_SERVE_OPTIONS } from './unlimited.ts'
 import { createRelay } from '../server/relay/relay.ts'
 import { createMemoryStorage } from '../server/storage/memory.ts'
 import { createPostgresStorage } from '../server/storage/postgres.ts'
@@ -183,8 +184,8 @@ async function appendThroughput(
   pacing: Pacing,
 ): Promise<Throughput> {
   const { storage, appends, turns } = countingAppends(backing)
-  const relay = createRelay({ storage, logger: quiet })
-  const server = await serveRelay(relay, { port: 0 })
+  const relay = createRelay({ storage, logger: quiet, limits: BENCH_RELAY_LIMITS })
+  const server = await serveRelay(relay, { port: 0, ...BENCH_SERVE_OPTIONS })
   const wsUrl = server.url.replace(/^http/, 'ws')
   const sockets: WebSocket[] = []
   try {

@@ -5,15 +5,19 @@
  */
 import { dropCursor } from 'prosemirror-dropcursor'
 import { gapCursor } from 'prosemirror-gapcursor'
-import { EditorState, type Transaction } from 'prosemirror-state'
+import { EditorState, Plugin, type Transaction } from 'prosemirror-state'
 import { EditorView } from 'prosemirror-view'
 import { IndexeddbPersistence } from 'y-indexeddb'
-import { ySyncPlugin, yCursorPlugin, yUndoPlugin } from 'y-prosemirror'
+import { ySyncPlugin, ySyncPluginKey, yCursorPlugin, yUndoPlugin, yUndoPluginKey } from 'y-prosemirror'
+import { readAuthMessage } from 'y-protocols/auth'
 import type { Awareness } from 'y-protocols/awareness'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { roomNameToPath } from '../shared/room-name.ts'
+import { MessageType } from '../shared/protocol.ts'
 import { FRAGMENT_NAME, schema } from '../shared/schema.ts'
+import { authUrlFor } from './auth-check.ts'
+import { manageConnection, type TokenSource } from './connection.ts'
 import { markdownInputRules } from './input-rules.ts'
 import { placeholderPlugin } from './placeholder.ts'
 import { editorKeymaps } from './keymap.ts'
@@ -30,15 +34,25 @@ export interface CollabEditorOptions {
   document: string
   /** Who is typing. The colour defaults to one derived from the name. Default: a guest name. */
   user?: { name?: string; color?: string }
-  /** An access token sent as `?token=`; a function is asked again before every (re)connect. */
-  token?: string | (() => string | Promise<string>)
-  /** Show the document without letting this person change it. Default false. */
+  /**
+   * An access token, sent as `?token=` on the WebSocket (and as a bearer
+   * token to the relay's `GET /auth` check). A function is called before the
+   * first connection and before every reconnection, and the connection waits
+   * for its answer: when the relay closes a connection because its token
+   * expired (4401), the editor gets a fresh one this way and carries on. A
+   * plain string that expires ends the session ("Access expired").
+   */
+  token?: TokenSource
+  /**
+   * Show the document without letting this person change it. Default false.
+   * The editor is read-only anyway when the token grants only reading.
+   */
   readOnly?: boolean
   /** Keep a copy in this browser (IndexedDB) so offline edits survive a reload. Default true. */
   offline?: boolean
   /** Show the bar with status and people, and the formatting toolbar. Default true. */
   chrome?: boolean
-  /** Called with every new status (connection and saved state). */
+  /** Called with every new status (connection, saved state, access, problem). */
   onStatus?: (status: EditorStatus) => void
   /** How the link button asks for an address. Default: `window.prompt`. */
   promptForLink?: LinkPrompt
@@ -52,7 +66,7 @@ export interface CollabEditor {
   doc: Y.Doc
   provider: WebsocketProvider
   awareness: Awareness
-  /** The current connection and saved state. */
+  /** The current connection, saved state, access and problem. */
   readonly status: EditorStatus
   /** Change this person's name (and colour) for everyone. */
   setUser(user: { name?: string; color?: string }): void
@@ -80,6 +94,7 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
   const serverUrl = options.server.replace(/^http/, 'ws').replace(/\/+$/, '')
   const doc = new Y.Doc()
   const fragment = doc.getXmlFragment(FRAGMENT_NAME)
+  // Reconnections are decided by client/connection.ts, which sets `shouldReconnect`.
   const provider = new WebsocketProvider(serverUrl, roomNameToPath(options.document), doc, { connect: false })
   const awareness = provider.awareness
   const persistence = options.offline === false ? null : new IndexeddbPersistence(`collab-editor:${serverUrl}/${options.document}`, doc)
@@ -109,7 +124,8 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
   }
   setUser(options.user ?? {})
 
-  const readOnly = options.readOnly === true
+  // Filled in once the status tracker and connection manager exist (they need the provider, the view needs them).
+  let editable = (): boolean => options.readOnly !== true && options.token === undefined
   const view = new EditorView(content, {
     state: EditorState.create({
       schema,
@@ -121,11 +137,12 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
         ...editorKeymaps(),
         dropCursor(),
         gapCursor(),
-        ...(options.placeholder === '' || readOnly ? [] : [placeholderPlugin(options.placeholder ?? 'Start writing…')]),
+        ...(options.placeholder === '' ? [] : [placeholderPlugin(options.placeholder ?? 'Start writing…')]),
         ...(chrome ? [toolbarPlugin(toolbar, options.promptForLink)] : []),
+        readOnlyGuard(() => editable()),
       ],
     }),
-    editable: () => !readOnly,
+    editable: () => editable(),
     // A destroyed view must drop transactions, not throw on them. y-prosemirror
     // (1.3.7) queues some dispatches in a setTimeout(0) — the caret plugin's on
     // every awareness change, such as the focusout of an editor being removed
@@ -138,36 +155,68 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
       if (this.isDestroyed) return
       this.updateState(this.state.apply(transaction))
     },
-    attributes: { class: 'collab-editor__prosemirror', spellcheck: 'true', 'aria-label': `Document ${options.document}` },
+    // A read-only view is still focusable, so that a reader can select text
+    // and others see where (their caret is part of their presence).
+    attributes: () => ({
+      class: 'collab-editor__prosemirror',
+      spellcheck: 'true',
+      'aria-label': `Document ${options.document}`,
+      ...(editable() ? {} : { tabindex: '0', 'aria-readonly': 'true' }),
+    }),
   })
 
+  let shownEditable = editable()
   const showStatus = (status: EditorStatus): void => {
     statusEl.textContent = statusLabel(status)
     root.dataset.connection = status.connection
     root.dataset.saved = String(status.saved)
+    root.dataset.access = status.access
     options.onStatus?.(status)
+    refreshEditable()
   }
-  const tracker = trackStatus(provider, doc, showStatus)
+  // Called on every status and access change; the view re-reads `editable`
+  // and its attributes only when the answer changed.
+  const refreshEditable = (): void => {
+    if (view.isDestroyed || editable() === shownEditable) return
+    shownEditable = editable()
+    // A focused element that becomes contenteditable gets no caret of its
+    // own: give it one (the demo page focuses the editor before the first
+    // access check has answered).
+    const hadFocus = view.hasFocus()
+    view.setProps({})
+    if (hadFocus && shownEditable) view.focus()
+  }
+  const tracker = trackStatus(provider, doc, showStatus, options.readOnly === true ? 'read' : 'write')
+  const connection = manageConnection({
+    provider,
+    authUrl: authUrlFor(serverUrl, options.document),
+    token: options.token,
+    readOnly: options.readOnly === true,
+    status: tracker,
+  })
+  // Editable once the first access check (if any) is done, while the grant
+  // allows writing and the relay has not refused this editor.
+  editable = () => connection.settled && tracker.status.access === 'write' && tracker.status.connection !== 'refused'
+  connection.onChange = refreshEditable
   showStatus(tracker.status)
   const stopPeople = chrome ? renderPeople(people, awareness) : () => {}
   const stopCaretRefresh = refreshCaretsOnChange(view.dom, awareness)
 
-  // Ask for a fresh token before every connection attempt; the stock
-  // provider reconnects by itself (with backoff), so hook its status.
-  let destroyed = false
-  const applyToken = async (): Promise<void> => {
-    if (options.token === undefined) return
-    const token = typeof options.token === 'function' ? await options.token() : options.token
-    provider.params = { ...provider.params, token }
+  // The relay answers a reader's write with y-protocols' permission-denied
+  // message (once per connection); the stock handler only logs it. This
+  // happens only when the editor could not learn the grant beforehand (no
+  // answer from GET /auth): what the person typed meanwhile was refused, so it
+  // is taken back here, or it would stay on this device (and in its offline
+  // copy) as text nobody else has, offered to the relay at every reconnect.
+  provider.messageHandlers[MessageType.AUTH] = (_encoder, decoder) => {
+    readAuthMessage(decoder, doc, (_doc, reason) => {
+      connection.permissionDenied(reason)
+      const undoManager = view.isDestroyed ? undefined : (yUndoPluginKey.getState(view.state) as { undoManager?: Y.UndoManager } | undefined)?.undoManager
+      while (undoManager && undoManager.undoStack.length > 0) undoManager.undo()
+    })
   }
-  const onStatusForToken = ({ status }: { status: string }): void => {
-    if (status === 'disconnected' && typeof options.token === 'function') void applyToken()
-  }
-  provider.on('status', onStatusForToken)
-  void applyToken().then(() => {
-    if (!destroyed) provider.connect()
-  })
 
+  let destroyed = false
   return {
     view,
     doc,
@@ -182,8 +231,8 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
       destroyed = true
       stopPeople()
       stopCaretRefresh()
+      connection.destroy()
       tracker.destroy()
-      provider.off('status', onStatusForToken)
       view.destroy()
       provider.destroy()
       void persistence?.destroy()
@@ -191,4 +240,17 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
       root.remove()
     },
   }
+}
+
+/**
+ * Drops every change to the document while the editor is not editable, except
+ * those y-prosemirror makes to show other people's edits. A non-editable view
+ * still runs key bindings (Enter, Mod-B) when it has focus, and a read-only
+ * view keeps focus so that the reader's selection is shared.
+ */
+function readOnlyGuard(isEditable: () => boolean): Plugin {
+  return new Plugin({
+    filterTransaction: (transaction) =>
+      !transaction.docChanged || isEditable() || (transaction.getMeta(ySyncPluginKey) as { isChangeOrigin?: boolean } | undefined)?.isChangeOrigin === true,
+  })
 }

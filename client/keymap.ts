@@ -22,8 +22,10 @@ import {
   toggleStrike,
 } from './commands.ts'
 
-const undoCommand: Command = (state) => undo(state)
-const redoCommand: Command = (state) => redo(state)
+// y-prosemirror's undo changes the Yjs document directly, past ProseMirror's
+// transaction filters: a read-only editor must not run it at all.
+const undoCommand: Command = (state, _dispatch, view) => view?.editable !== false && undo(state)
+const redoCommand: Command = (state, _dispatch, view) => view?.editable !== false && redo(state)
 
 /** The editor's keymaps, most specific first. Mod is Cmd on macOS, Ctrl elsewhere. */
 export function editorKeymaps(): Plugin[] {

@@ -36,9 +36,15 @@ describe('saved state', () => {
   })
 
   it('labels each state', () => {
-    expect(statusLabel({ connection: 'synced', saved: true, lastClose: null })).toBe('Saved')
-    expect(statusLabel({ connection: 'synced', saved: false, lastClose: null })).toBe('Saving…')
-    expect(statusLabel({ connection: 'offline', saved: false, lastClose: null })).toMatch(/^Offline/)
-    expect(statusLabel({ connection: 'connecting', saved: false, lastClose: null })).toBe('Connecting…')
+    const base = { access: 'write', problem: null, lastClose: null } as const
+    expect(statusLabel({ ...base, connection: 'synced', saved: true })).toBe('Saved')
+    expect(statusLabel({ ...base, connection: 'synced', saved: false })).toBe('Saving…')
+    expect(statusLabel({ ...base, connection: 'offline', saved: false })).toMatch(/^Offline/)
+    expect(statusLabel({ ...base, connection: 'connecting', saved: false })).toBe('Connecting…')
+    expect(statusLabel({ ...base, connection: 'synced', saved: true, access: 'read' })).toBe('Read only')
+    // A problem's own sentence wins over the connection's.
+    const problem = { code: 'forbidden', message: 'Access denied: not your document', reason: 'not your document' } as const
+    expect(statusLabel({ ...base, connection: 'refused', saved: false, problem })).toBe('Access denied: not your document')
+    expect(statusLabel({ ...base, connection: 'connecting', saved: true, problem: { code: 'renewing', message: 'Reconnecting…' } })).toBe('Reconnecting…')
   })
 })

@@ -1,5 +1,10 @@
+import { generateKeyPairSync } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { CliError, SETTINGS, helpText, parseCli, type CliCommand, type CliConfig } from './cli-args.ts'
+import { CliError, OPEN_RELAY_WARNING, SETTINGS, parseCli, type CliCommand, type CliConfig } from './cli-args.ts'
+import { helpText, tokenHelpText } from './cli-help.ts'
 
 function config(command: CliCommand): CliConfig {
   if (command.kind !== 'serve') throw new Error(`expected a serve command, got ${command.kind}`)
@@ -33,10 +38,24 @@ const DEFAULTS: CliConfig = {
   maxDocumentBytes: 64 * 1024 * 1024,
   databaseUrl: '',
   memory: false,
+  allowedOrigins: [],
+  maxConnectionsPerIp: 50,
+  maxUpgradesPerMinute: 120,
+  trustProxy: [],
+  handshakeTimeoutMs: 10_000,
+  tls: null,
+  tlsCert: '',
+  tlsKey: '',
+  authSecrets: [],
+  authPublicKeys: [],
+  authJwksUrls: [],
 }
 
+/** The settings that take one value (lists, and the TLS files read from disk, are tested on their own below). */
+type ScalarKey = Exclude<keyof typeof SETTINGS, 'authSecrets' | 'authPublicKeys' | 'authJwksUrls' | 'allowedOrigins' | 'trustProxy' | 'tlsCert' | 'tlsKey'>
+
 /** A valid value per setting, unlike the default, as flag/env text and as parsed. */
-const SAMPLE: Record<keyof typeof SETTINGS, [string, string | number]> = {
+const SAMPLE: Record<ScalarKey, [string, string | number]> = {
   host: ['0.0.0.0', '0.0.0.0'],
   port: ['8080', 8080],
   dataDir: ['/var/lib/relay', '/var/lib/relay'],
@@ -50,9 +69,12 @@ const SAMPLE: Record<keyof typeof SETTINGS, [string, string | number]> = {
   bytesPerSecond: ['4096', 4096],
   byteBurst: ['8192', 8192],
   maxDocumentBytes: ['1048576', 1048576],
+  maxConnectionsPerIp: ['5', 5],
+  maxUpgradesPerMinute: ['0', 0],
+  handshakeTimeoutMs: ['2500', 2500],
   databaseUrl: ['postgres://u@db/x', 'postgres://u@db/x'],
 }
-const OTHER: Record<keyof typeof SETTINGS, string> = {
+const OTHER: Record<ScalarKey, string> = {
   host: '::1',
   port: '9090',
   dataDir: '/tmp/other',
@@ -66,10 +88,14 @@ const OTHER: Record<keyof typeof SETTINGS, string> = {
   bytesPerSecond: '5000',
   byteBurst: '9000',
   maxDocumentBytes: '2097152',
+  maxConnectionsPerIp: '7',
+  maxUpgradesPerMinute: '30',
+  handshakeTimeoutMs: '3000',
   databaseUrl: 'postgresql://other@db/y',
 }
 
-const keys = Object.keys(SETTINGS) as (keyof typeof SETTINGS)[]
+const allKeys = Object.keys(SETTINGS) as (keyof typeof SETTINGS)[]
+const keys = allKeys.filter((key): key is ScalarKey => !('repeatable' in SETTINGS[key]) && key !== 'tlsCert' && key !== 'tlsKey')
 const integerKeys = keys.filter((key) => typeof DEFAULTS[key] === 'number')
 
 describe('parseCli', () => {
@@ -78,7 +104,7 @@ describe('parseCli', () => {
   })
 
   it('keeps SETTINGS defaults and the parsed defaults in agreement', () => {
-    for (const key of keys) expect(String(DEFAULTS[key]), key).toBe(SETTINGS[key].default)
+    for (const key of allKeys) expect(String(DEFAULTS[key]), key).toBe(SETTINGS[key].default)
   })
 
   it('takes each setting from its environment variable when no flag is given', () => {
@@ -177,6 +203,163 @@ describe('helpText', () => {
   it('keeps at least two spaces between every option and its text, however long the option', () => {
     const rows = helpText().split('\n').filter((row) => /^\s+-/.test(row))
     expect(rows.length).toBe(Object.keys(SETTINGS).length + 3)
+    expect(helpText()).toMatch(/^ {2}token {2,}\S/m)
     for (const row of rows) expect(row, row).toMatch(/^ {2}(-\w, )?--[\w-]+( <value>)? {2,}\S/)
+  })
+})
+
+describe('parseCli: token keys', () => {
+  const SECRET_A = 'a'.repeat(32)
+  const SECRET_B = 'b'.repeat(40)
+  const dir = mkdtempSync(join(tmpdir(), 'collab-cli-keys-'))
+  const pemFile = (name: string, pem: string): string => {
+    const file = join(dir, name)
+    writeFileSync(file, pem)
+    return file
+  }
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const ecFile = pemFile('ec.pem', ec.publicKey.export({ type: 'spki', format: 'pem' }) as string)
+  const rsaFile = pemFile('rsa.pem', generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }) as string)
+  const edFile = pemFile('ed.pem', generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }) as string)
+  const privateFile = pemFile('private.pem', ec.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string)
+  const notPemFile = pemFile('not.pem', 'hello\n')
+  const brokenPemFile = pemFile('broken.pem', '-----BEGIN PUBLIC KEY-----\nnot base64 at all!\n-----END PUBLIC KEY-----\n')
+
+  it('takes several --auth-secret flags, in order, and ignores the variable then', () => {
+    const parsed = config(parseCli(['--auth-secret', SECRET_A, '--auth-secret', SECRET_B], { COLLAB_RELAY_AUTH_SECRET: 'c'.repeat(32) }))
+    expect(parsed.authSecrets).toEqual([SECRET_A, SECRET_B])
+  })
+
+  it('reads a comma-separated COLLAB_RELAY_AUTH_SECRET', () => {
+    expect(config(parseCli([], { COLLAB_RELAY_AUTH_SECRET: `${SECRET_A}, ${SECRET_B}` })).authSecrets).toEqual([SECRET_A, SECRET_B])
+  })
+
+  it('refuses a short or empty secret, saying why, without printing it', () => {
+    const short = 'short-secret'
+    const message = cliError(['--auth-secret', short])
+    expect(message).toMatch(/^--auth-secret: the secret is 12 bytes; HS256 needs at least 32/)
+    expect(message).not.toContain(short)
+    expect(cliError(['--auth-secret', ''])).toBe('--auth-secret: the secret is empty')
+    expect(cliError([], { COLLAB_RELAY_AUTH_SECRET: `${SECRET_A},,${SECRET_B}` })).toBe('COLLAB_RELAY_AUTH_SECRET item 2: the secret is empty')
+    expect(cliError(['--auth-secret', SECRET_A, '--auth-secret', 'x'])).toMatch(/^--auth-secret #2: the secret is 1 bytes/)
+  })
+
+  it('reads public key files and tells their algorithm', () => {
+    const parsed = config(parseCli(['--auth-public-key', ecFile, '--auth-public-key', rsaFile, '--auth-public-key', edFile], {}))
+    expect(parsed.authPublicKeys.map((key) => [key.file, key.algorithm])).toEqual([
+      [ecFile, 'ES256'],
+      [rsaFile, 'RS256'],
+      [edFile, 'EdDSA'],
+    ])
+    expect(parsed.authPublicKeys[0].pem).toContain('-----BEGIN PUBLIC KEY-----')
+    expect(config(parseCli([], { COLLAB_RELAY_AUTH_PUBLIC_KEY: `${ecFile},${edFile}` })).authPublicKeys.map((key) => key.algorithm)).toEqual(['ES256', 'EdDSA'])
+  })
+
+  it('refuses an unreadable, non-PEM, broken or private key file, naming the flag and the file', () => {
+    const missing = join(dir, 'missing.pem')
+    expect(cliError(['--auth-public-key', missing])).toMatch(new RegExp(`^--auth-public-key: cannot read the key file "${missing}": .*ENOENT`))
+    expect(cliError(['--auth-public-key', notPemFile])).toBe(`--auth-public-key "${notPemFile}": not a PEM key (no "-----BEGIN" line)`)
+    expect(cliError(['--auth-public-key', brokenPemFile])).toMatch(new RegExp(`^--auth-public-key "${brokenPemFile}": the PEM public key does not parse`))
+    expect(cliError([], { COLLAB_RELAY_AUTH_PUBLIC_KEY: privateFile })).toMatch(/^COLLAB_RELAY_AUTH_PUBLIC_KEY ".*private\.pem": this is a private key/)
+  })
+
+  it('takes JWKS URLs and refuses what is not an http(s) URL', () => {
+    expect(config(parseCli(['--auth-jwks-url', 'https://idp.example/jwks.json'], {})).authJwksUrls).toEqual(['https://idp.example/jwks.json'])
+    expect(cliError(['--auth-jwks-url', 'idp.example/jwks'])).toBe('--auth-jwks-url "idp.example/jwks": not a URL')
+    expect(cliError([], { COLLAB_RELAY_AUTH_JWKS_URL: 'ftp://idp.example/jwks' })).toBe(
+      'COLLAB_RELAY_AUTH_JWKS_URL "ftp://idp.example/jwks": expected an https:// (or http://) URL, got ftp:',
+    )
+  })
+
+  it('lists the auth options in the help, with the warning that the relay is open without them', () => {
+    for (const flag of ['--auth-secret', '--auth-public-key', '--auth-jwks-url']) expect(helpText()).toMatch(new RegExp(`^ {2}${flag} <value> .*comma-separated`, 'm'))
+    expect(helpText()).toContain('it is open')
+    expect(OPEN_RELAY_WARNING).toBe(
+      'WARNING: no --auth-secret/--auth-public-key/--auth-jwks-url: the relay is OPEN — anyone who can reach it can read and change every document',
+    )
+  })
+})
+
+describe('parseCli: the token command', () => {
+  const SECRET = 's'.repeat(32)
+  const token = (argv: string[], env: Record<string, string | undefined> = { COLLAB_RELAY_AUTH_SECRET: SECRET }): CliCommand => parseCli(['token', ...argv], env)
+
+  it('parses the claims; one --doc is a string, several a list', () => {
+    expect(token(['--doc', 'team/plan', '--access', 'write', '--expires', '1h'])).toEqual({
+      kind: 'token',
+      secret: SECRET,
+      claims: { doc: 'team/plan', access: 'write', expiresInSeconds: 3600 },
+    })
+    expect(
+      token(['--doc', 'acme/*', '--doc', 'x', '--access', 'read', '--expires', '2d', '--name', 'Ada', '--color', '#AABBcc', '--sub', 'u1', '--admin', '--auth-secret', 't'.repeat(32)]),
+    ).toEqual({
+      kind: 'token',
+      secret: 't'.repeat(32),
+      claims: { doc: ['acme/*', 'x'], access: 'read', expiresInSeconds: 2 * 86_400, name: 'Ada', color: '#AABBcc', sub: 'u1', admin: true },
+    })
+  })
+
+  it('signs with the first of several secrets', () => {
+    const parsed = token(['--doc', '*', '--access', 'read', '--expires', '90s'], { COLLAB_RELAY_AUTH_SECRET: `${'1'.repeat(32)},${'2'.repeat(32)}` })
+    expect(parsed).toMatchObject({ kind: 'token', secret: '1'.repeat(32), claims: { doc: '*', expiresInSeconds: 90 } })
+  })
+
+  it('accepts s, m, h and d and nothing else for --expires', () => {
+    for (const [text, seconds] of [['45s', 45], ['15m', 900], ['8h', 28_800], ['30d', 2_592_000]] as const) {
+      expect(token(['--doc', 'd', '--access', 'read', '--expires', text])).toMatchObject({ claims: { expiresInSeconds: seconds } })
+    }
+    for (const bad of ['1', '1w', '0s', '-5m', '1.5h', 'soon', '99999d']) {
+      expect(cliError(['token', '--doc', 'd', '--access', 'read', `--expires=${bad}`], { COLLAB_RELAY_AUTH_SECRET: SECRET })).toMatch(/^--expires: expected a whole number with s, m, h or d/)
+    }
+  })
+
+  it('requires --doc, --access and --expires, and checks them', () => {
+    const env = { COLLAB_RELAY_AUTH_SECRET: SECRET }
+    expect(cliError(['token', '--access', 'read', '--expires', '1h'], env)).toMatch(/^token: --doc is required/)
+    expect(cliError(['token', '--doc', 'd', '--expires', '1h'], env)).toMatch(/^token: --access is required/)
+    expect(cliError(['token', '--doc', 'd', '--access', 'admin', '--expires', '1h'], env)).toBe('--access: expected read or write, got "admin"')
+    expect(cliError(['token', '--doc', 'd', '--access', 'read'], env)).toMatch(/^token: --expires is required/)
+    expect(cliError(['token', '--doc', 'a/../b', '--access', 'read', '--expires', '1h'], env)).toBe('--doc: "a/../b" is not a valid document name (dot-segment)')
+    expect(cliError(['token', '--doc', '/*', '--access', 'read', '--expires', '1h'], env)).toBe('--doc: "/*" is a prefix no document name can have (empty-segment)')
+    expect(cliError(['token', '--doc', 'd', '--access', 'read', '--expires', '1h', '--color', 'red'], env)).toBe('--color: expected #rrggbb, got "red"')
+    expect(cliError(['token', '--doc', 'd', '--access', 'read', '--expires', '1h', '--port', '1'], env)).toContain('--port')
+  })
+
+  it('refuses to run without a secret, and says public keys cannot sign', () => {
+    const argv = ['--doc', 'd', '--access', 'read', '--expires', '1h']
+    expect(cliError(['token', ...argv], {})).toBe('token: no secret to sign with: give --auth-secret or COLLAB_RELAY_AUTH_SECRET')
+    expect(cliError(['token', ...argv], { COLLAB_RELAY_AUTH_JWKS_URL: 'https://idp.example/jwks' })).toMatch(/^token: cannot sign with --auth-public-key or --auth-jwks-url \(public keys only verify\)/)
+    expect(cliError(['token', ...argv, '--auth-public-key', 'key.pem'], {})).toMatch(/^token: cannot sign/)
+    expect(cliError(['token', ...argv], { COLLAB_RELAY_AUTH_SECRET: 'short' })).toMatch(/^COLLAB_RELAY_AUTH_SECRET: the secret is 5 bytes/)
+  })
+
+  it('has its own help', () => {
+    expect(parseCli(['token', '--help'], {})).toEqual({ kind: 'token-help' })
+    for (const option of ['--doc', '--access', '--expires', '--name', '--color', '--sub', '--admin', '--auth-secret']) expect(tokenHelpText()).toContain(option)
+  })
+})
+
+describe('network settings', () => {
+  const io = { readFile: (path: string) => (path.endsWith('.pem') ? `-----BEGIN ${path}-----\n` : 'not a pem') }
+
+  it('takes lists of allowed origins and trusted proxies from repeated flags or comma-separated variables', () => {
+    const fromFlags = config(parseCli(['--allowed-origins', 'https://a.example', '--allowed-origins', 'https://b.example', '--trust-proxy', '10.0.0.0/8'], {}))
+    expect(fromFlags.allowedOrigins).toEqual(['https://a.example', 'https://b.example'])
+    expect(fromFlags.trustProxy).toEqual(['10.0.0.0/8'])
+    const fromEnv = config(parseCli([], { COLLAB_RELAY_ALLOWED_ORIGINS: 'https://a.example, *', COLLAB_RELAY_TRUST_PROXY: '::1,127.0.0.1' }))
+    expect(fromEnv.allowedOrigins).toEqual(['https://a.example', '*'])
+    expect(fromEnv.trustProxy).toEqual(['::1', '127.0.0.1'])
+  })
+
+  it('refuses an origin that is not one and a proxy range that does not parse, naming the flag', () => {
+    expect(cliError(['--allowed-origins', 'app.example.com/path'])).toContain('--allowed-origins')
+    expect(cliError(['--trust-proxy', '10.0.0.0/99'])).toContain('--trust-proxy')
+  })
+
+  it('reads both TLS files, and refuses one without the other or a file that is not PEM', () => {
+    const parsed = config(parseCli(['--tls-cert', 'cert.pem', '--tls-key', 'key.pem'], {}, io))
+    expect(parsed.tls).toEqual({ cert: '-----BEGIN cert.pem-----\n', key: '-----BEGIN key.pem-----\n' })
+    expect(cliError(['--tls-cert', 'cert.pem'])).toMatch(/go together/)
+    expect(() => parseCli(['--tls-cert', 'cert.txt', '--tls-key', 'key.pem'], {}, io)).toThrow(/not a PEM file/)
   })
 })

@@ -1,4 +1,13 @@
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { validateRoomName } from '../shared/room-name.ts'
+import { checkSecret, parseJwksUrl, parsePublicKey, type PublicKeyAlgorithm } from './auth/key-checks.ts'
+import type { IssueTokenOptions } from './auth/issue-token.ts'
+import { MEMORY_SWITCH, SETTINGS, type Setting, type ValuedSetting } from './cli-settings.ts'
+import { createTrustedProxies } from './http/client-address.ts'
+import { createOriginCheck } from './http/origin-check.ts'
+
+export { AUTH_FLAGS, MEMORY_SWITCH, OPEN_RELAY_WARNING, SETTINGS, type Setting } from './cli-settings.ts'
 
 /** Settings the CLI runs with, after flags and environment are merged. */
 export interface CliConfig {
@@ -19,129 +28,172 @@ export interface CliConfig {
   databaseUrl: string
   /** Keep nothing on disk. */
   memory: boolean
+  /** Browser origins allowed to upgrade; empty: any. */
+  allowedOrigins: string[]
+  maxConnectionsPerIp: number
+  maxUpgradesPerMinute: number
+  /** Proxies (addresses, CIDRs) whose X-Forwarded-For is believed. */
+  trustProxy: string[]
+  handshakeTimeoutMs: number
+  /** PEM certificate and key read from `--tls-cert`/`--tls-key`, or null for plain HTTP. */
+  tls: { cert: string; key: string } | null
+  /** The two TLS files as given (for the message at start). */
+  tlsCert: string
+  tlsKey: string
+  /** HS256 secrets tokens may be signed with (each at least 32 bytes); none: see the other key kinds. */
+  authSecrets: string[]
+  /** Public keys read from the `--auth-public-key` files. */
+  authPublicKeys: CliPublicKey[]
+  /** JWKS addresses (`--auth-jwks-url`). */
+  authJwksUrls: string[]
 }
 
-/** The settings that take a value (everything but the `--memory` switch). */
-type ValuedSetting = Exclude<keyof CliConfig, 'memory'>
+/** A public key as the CLI read it: where from, its PEM text, the algorithm it verifies. */
+export interface CliPublicKey {
+  file: string
+  pem: string
+  algorithm: PublicKeyAlgorithm
+}
 
-export type CliCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'serve'; config: CliConfig }
+
+/** The settings that may be given several times (and as a comma-separated variable). */
+type RepeatableSetting = 'authSecrets' | 'authPublicKeys' | 'authJwksUrls' | 'allowedOrigins' | 'trustProxy'
+
+/** The claims `collab-relay token` signs: everything `issueToken` takes but the secret. */
+export type TokenClaims = Omit<IssueTokenOptions, 'secret'>
+
+export type CliCommand =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'serve'; config: CliConfig }
+  | { kind: 'token-help' }
+  /** `collab-relay token`: sign `claims` with `secret` (the first configured one). */
+  | { kind: 'token'; secret: string; claims: TokenClaims }
+
+/** What `parseCli` may read besides argv and the environment: key files. */
+export interface CliIo {
+  readFile(path: string): string
+}
+
+const NODE_IO: CliIo = { readFile: (path) => readFileSync(path, 'utf8') }
 
 /** A bad flag or environment value; the CLI prints the message and exits 2. */
 export class CliError extends Error {
   override name = 'CliError'
 }
 
-interface Setting {
-  flag: string
-  env: string
-  help: string
-  default: string
+/** Longest `--expires`: ten years. */
+const MAX_TOKEN_SECONDS = 10 * 365 * 86_400
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 }
+
+/** The values of a repeatable setting: every flag given, else the variable's comma-separated items. */
+function listed(values: Record<string, unknown>, env: Record<string, string | undefined>, key: RepeatableSetting): { value: string; from: string }[] {
+  const s = SETTINGS[key]
+  const flags = (values[s.flag] as string[] | undefined) ?? []
+  if (flags.length > 0) return flags.map((value, index) => ({ value, from: flags.length > 1 ? `--${s.flag} #${index + 1}` : `--${s.flag}` }))
+  const fromEnv = env[s.env]
+  if (fromEnv === undefined || fromEnv.trim() === '') return []
+  const items = fromEnv.split(',').map((item) => item.trim())
+  return items.map((value, index) => ({ value, from: items.length > 1 ? `${s.env} item ${index + 1}` : s.env }))
 }
 
-/** Each setting once: flag, environment variable, default, help text. */
-export const SETTINGS = {
-  host: { flag: 'host', env: 'COLLAB_RELAY_HOST', default: '127.0.0.1', help: 'interface to listen on' },
-  port: { flag: 'port', env: 'COLLAB_RELAY_PORT', default: '1234', help: 'port to listen on; 0 picks a free one' },
-  dataDir: { flag: 'data', env: 'COLLAB_RELAY_DATA', default: './data', help: 'directory for the embedded storage' },
-  maxPayloadBytes: {
-    flag: 'max-payload-bytes',
-    env: 'COLLAB_RELAY_MAX_PAYLOAD_BYTES',
-    default: String(16 * 1024 * 1024),
-    help: 'largest WebSocket frame accepted; larger ones close with 1009',
-  },
-  heartbeatMs: { flag: 'heartbeat-ms', env: 'COLLAB_RELAY_HEARTBEAT_MS', default: '30000', help: 'ping interval; silent peers are dropped' },
-  roomIdleMs: {
-    flag: 'room-idle-ms',
-    env: 'COLLAB_RELAY_ROOM_IDLE_MS',
-    default: '10000',
-    help: 'how long an empty room stays loaded',
-  },
-  compactAfterUpdates: {
-    flag: 'compact-after-updates',
-    env: 'COLLAB_RELAY_COMPACT_AFTER_UPDATES',
-    default: '1000',
-    help: "merge a document's stored log after this many updates",
-  },
-  compactAfterBytes: {
-    flag: 'compact-after-bytes',
-    env: 'COLLAB_RELAY_COMPACT_AFTER_BYTES',
-    default: String(4 * 1024 * 1024),
-    help: '...or after this many bytes were appended',
-  },
-  messagesPerSecond: {
-    flag: 'rate-messages',
-    env: 'COLLAB_RELAY_RATE_MESSAGES',
-    default: '100',
-    help: 'messages per second one connection may send, sustained; past its burst it is closed with 4429',
-  },
-  messageBurst: { flag: 'rate-message-burst', env: 'COLLAB_RELAY_RATE_MESSAGE_BURST', default: '2000', help: 'messages one connection may send in a burst' },
-  bytesPerSecond: {
-    flag: 'rate-bytes',
-    env: 'COLLAB_RELAY_RATE_BYTES',
-    default: String(2 * 1024 * 1024),
-    help: 'bytes per second one connection may send, sustained',
-  },
-  byteBurst: {
-    flag: 'rate-byte-burst',
-    env: 'COLLAB_RELAY_RATE_BYTE_BURST',
-    default: String(32 * 1024 * 1024),
-    help: 'bytes one connection may send in a burst (at least the largest frame)',
-  },
-  maxDocumentBytes: {
-    flag: 'max-document-bytes',
-    env: 'COLLAB_RELAY_MAX_DOCUMENT_BYTES',
-    default: String(64 * 1024 * 1024),
-    help: 'largest document; an update adding content past it is refused with 4413',
-  },
-  databaseUrl: {
-    flag: 'database-url',
-    env: 'DATABASE_URL',
-    default: '',
-    help: 'store documents in PostgreSQL (postgres://...) instead of SQLite',
-  },
-} as const satisfies Record<ValuedSetting, Setting>
-
-/** The `--memory` switch: no value, set by the flag or by the variable being 1/true. */
-export const MEMORY_SWITCH = {
-  flag: 'memory',
-  env: 'COLLAB_RELAY_MEMORY',
-  help: 'keep documents in memory only, nothing on disk (tests, benchmarks)',
-} as const
-
-/** Where the help texts start. */
-const HELP_COLUMN = 36
-
-/** The `--help` text, built from `SETTINGS` so it cannot drift. */
-export function helpText(): string {
-  const option = (name: string, text: string): string => {
-    // Two spaces at least between the option and its text, however long the option.
-    const head = `  ${name}`
-    return `${head.padEnd(Math.max(HELP_COLUMN, head.length + 2))}${text}`
+/** Run a key check, turning its error into a `CliError` that names the flag or variable. */
+function checked<T>(from: string, check: () => T): T {
+  try {
+    return check()
+  } catch (error) {
+    throw new CliError(`${from}: ${(error as Error).message}`)
   }
-  const rows = Object.values(SETTINGS).map((s) => option(`--${s.flag} <value>`, `${s.help} (default ${s.default || 'none'}; env ${s.env})`))
-  rows.push(option(`--${MEMORY_SWITCH.flag}`, `${MEMORY_SWITCH.help} (env ${MEMORY_SWITCH.env}=1)`))
-  return [
-    'Usage: collab-relay [options]',
-    '',
-    'Starts the collaborative editing relay (y-websocket protocol) over HTTP and WebSockets.',
-    '',
-    'Options:',
-    ...rows,
-    option('-h, --help', 'print this help and exit'),
-    option('-v, --version', 'print the version and exit'),
-    '',
-  ].join('\n')
 }
 
-/** Parse argv (without node and script) and the environment. Throws `CliError`. */
-export function parseCli(argv: readonly string[], env: Record<string, string | undefined>): CliCommand {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+/** Parse `collab-relay token ...` (argv after `token`). */
+function parseTokenCommand(argv: readonly string[], env: Record<string, string | undefined>): CliCommand {
+  let values: Record<string, unknown>
+  try {
+    ;({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        doc: { type: 'string', multiple: true },
+        access: { type: 'string' },
+        expires: { type: 'string' },
+        name: { type: 'string' },
+        color: { type: 'string' },
+        sub: { type: 'string' },
+        admin: { type: 'boolean' },
+        [SETTINGS.authSecrets.flag]: { type: 'string', multiple: true },
+        [SETTINGS.authPublicKeys.flag]: { type: 'string', multiple: true },
+        [SETTINGS.authJwksUrls.flag]: { type: 'string', multiple: true },
+      },
+      strict: true,
+      allowPositionals: false,
+    }))
+  } catch (error) {
+    throw new CliError(`token: ${(error as Error).message}`)
+  }
+  if (values.help) return { kind: 'token-help' }
+
+  const secrets = listed(values, env, 'authSecrets')
+  if (secrets.length === 0) {
+    const verifying = listed(values, env, 'authPublicKeys').length > 0 || listed(values, env, 'authJwksUrls').length > 0
+    throw new CliError(
+      verifying
+        ? `token: cannot sign with --${SETTINGS.authPublicKeys.flag} or --${SETTINGS.authJwksUrls.flag} (public keys only verify); give --${SETTINGS.authSecrets.flag} or ${SETTINGS.authSecrets.env}`
+        : `token: no secret to sign with: give --${SETTINGS.authSecrets.flag} or ${SETTINGS.authSecrets.env}`,
+    )
+  }
+  for (const { value, from } of secrets) checked(from, () => checkSecret(value))
+
+  const docs = (values.doc as string[] | undefined) ?? []
+  if (docs.length === 0) throw new CliError('token: --doc is required (a document name, or a prefix ending in *)')
+  for (const doc of docs) {
+    // A prefix must be able to start some valid name; an exact name must be one.
+    const probe = doc === '*' ? 'x' : doc.endsWith('*') ? `${doc.slice(0, -1)}x` : doc
+    const valid = validateRoomName(probe)
+    if (!valid.ok) throw new CliError(`--doc: "${doc}" ${doc.endsWith('*') ? 'is a prefix no document name can have' : 'is not a valid document name'} (${valid.problem})`)
+  }
+
+  const access = values.access
+  if (access !== 'read' && access !== 'write') {
+    throw new CliError(access === undefined ? 'token: --access is required (read or write)' : `--access: expected read or write, got "${String(access)}"`)
+  }
+
+  const expires = values.expires as string | undefined
+  if (expires === undefined) throw new CliError('token: --expires is required (a whole number with s, m, h or d: 90s, 15m, 8h, 30d)')
+  const duration = /^(\d+)([smhd])$/.exec(expires.trim())
+  const expiresInSeconds = duration ? Number(duration[1]) * DURATION_UNITS[duration[2]] : NaN
+  if (!(expiresInSeconds > 0 && expiresInSeconds <= MAX_TOKEN_SECONDS)) {
+    throw new CliError(`--expires: expected a whole number with s, m, h or d (90s, 15m, 8h, 30d; at most 3650d), got "${expires}"`)
+  }
+
+  const color = values.color as string | undefined
+  if (color !== undefined && !/^#[0-9a-fA-F]{6}$/.test(color)) throw new CliError(`--color: expected #rrggbb, got "${color}"`)
+  const name = values.name as string | undefined
+  if (name !== undefined && name.trim() === '') throw new CliError('--name: the name must not be empty')
+  const sub = values.sub as string | undefined
+  if (sub !== undefined && sub === '') throw new CliError('--sub: the user ID must not be empty')
+
+  const claims: TokenClaims = { doc: docs.length === 1 ? docs[0] : docs, access, expiresInSeconds }
+  if (name !== undefined) claims.name = name
+  if (color !== undefined) claims.color = color
+  if (sub !== undefined) claims.sub = sub
+  if (values.admin === true) claims.admin = true
+  return { kind: 'token', secret: secrets[0].value, claims }
+}
+
+/**
+ * Parse argv (without node and script) and the environment; `io` reads the
+ * `--auth-public-key` files. Throws `CliError`.
+ */
+export function parseCli(argv: readonly string[], env: Record<string, string | undefined>, io: CliIo = NODE_IO): CliCommand {
+  if (argv[0] === 'token') return parseTokenCommand(argv.slice(1), env)
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'v' },
     [MEMORY_SWITCH.flag]: { type: 'boolean' },
   }
-  for (const s of Object.values(SETTINGS)) options[s.flag] = { type: 'string' }
-  let values: Record<string, string | boolean | undefined>
+  for (const s of Object.values(SETTINGS) as Setting[]) options[s.flag] = { type: 'string', ...(s.repeatable ? { multiple: true } : {}) }
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>
   try {
     ;({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }))
   } catch (error) {
@@ -150,7 +202,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   if (values.help) return { kind: 'help' }
   if (values.version) return { kind: 'version' }
 
-  const raw = (key: ValuedSetting): { value: string; from: string } => {
+  const raw = (key: Exclude<ValuedSetting, RepeatableSetting>): { value: string; from: string } => {
     const s = SETTINGS[key]
     const flag = values[s.flag]
     if (typeof flag === 'string') return { value: flag, from: `--${s.flag}` }
@@ -158,7 +210,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, from: s.env }
     return { value: s.default, from: 'default' }
   }
-  const integer = (key: ValuedSetting, min: number, max: number): number => {
+  const integer = (key: Exclude<ValuedSetting, RepeatableSetting>, min: number, max: number): number => {
     const { value, from } = raw(key)
     const n = Number(value)
     if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
@@ -184,6 +236,46 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     throw new CliError(`--memory and ${databaseUrl.from} exclude each other: choose one storage`)
   }
 
+  const authSecrets = listed(values, env, 'authSecrets').map(({ value, from }) => {
+    checked(from, () => checkSecret(value))
+    return value
+  })
+  const authPublicKeys = listed(values, env, 'authPublicKeys').map(({ value: file, from }): CliPublicKey => {
+    if (file === '') throw new CliError(`${from}: the key file name is empty`)
+    let pem: string
+    try {
+      pem = io.readFile(file)
+    } catch (error) {
+      throw new CliError(`${from}: cannot read the key file "${file}": ${(error as Error).message}`)
+    }
+    const { algorithm } = checked(`${from} "${file}"`, () => parsePublicKey(pem))
+    return { file, pem, algorithm }
+  })
+  const allowedOrigins = listed(values, env, 'allowedOrigins').map(({ value }) => value)
+  checked(`--${SETTINGS.allowedOrigins.flag}`, () => createOriginCheck(allowedOrigins.length > 0 ? allowedOrigins : undefined))
+  const trustProxy = listed(values, env, 'trustProxy').map(({ value }) => value)
+  checked(`--${SETTINGS.trustProxy.flag}`, () => createTrustedProxies(trustProxy))
+  const tlsCert = raw('tlsCert')
+  const tlsKey = raw('tlsKey')
+  if ((tlsCert.value === '') !== (tlsKey.value === '')) {
+    throw new CliError(`--${SETTINGS.tlsCert.flag} and --${SETTINGS.tlsKey.flag} go together: give both, or neither`)
+  }
+  const readPem = ({ value, from }: { value: string; from: string }): string => {
+    let text: string
+    try {
+      text = io.readFile(value)
+    } catch (error) {
+      throw new CliError(`${from}: cannot read "${value}": ${(error as Error).message}`)
+    }
+    if (!text.includes('-----BEGIN ')) throw new CliError(`${from}: "${value}" is not a PEM file`)
+    return text
+  }
+  const tls = tlsCert.value === '' ? null : { cert: readPem(tlsCert), key: readPem(tlsKey) }
+  const authJwksUrls = listed(values, env, 'authJwksUrls').map(({ value, from }) => {
+    checked(`${from} "${value}"`, () => parseJwksUrl(value))
+    return value
+  })
+
   return {
     kind: 'serve',
     config: {
@@ -202,6 +294,17 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       maxDocumentBytes: integer('maxDocumentBytes', 1024, 16 * 1024 * 1024 * 1024),
       databaseUrl: databaseUrl.value,
       memory,
+      allowedOrigins,
+      maxConnectionsPerIp: integer('maxConnectionsPerIp', 0, 1_000_000),
+      maxUpgradesPerMinute: integer('maxUpgradesPerMinute', 0, 1_000_000),
+      trustProxy,
+      handshakeTimeoutMs: integer('handshakeTimeoutMs', 100, 600_000),
+      tls,
+      tlsCert: tlsCert.value,
+      tlsKey: tlsKey.value,
+      authSecrets,
+      authPublicKeys,
+      authJwksUrls,
     },
   }
 }

@@ -5,6 +5,10 @@
 export { createRelay, type Relay, type RelayOptions, type RelayStats, type ConnectionHandle } from './relay/relay.ts'
 export type { RelaySocket, RelayLogger } from './relay/relay-socket.ts'
 export { createRelayApp, type RelayAppOptions } from './http/relay-app.ts'
+export { allowEveryone, tokenOf, redactUrl, type Authenticate, type AuthResult } from './http/authenticate.ts'
+export { OPEN_GRANT, type Grant, type GrantedUser } from './relay/grant.ts'
+export { createJwtAuthenticator, type JwtAuthenticatorOptions } from './auth/jwt-authenticator.ts'
+export { issueToken, type IssueTokenOptions } from './auth/issue-token.ts'
 export { mountEditorApp, type EditorAppOptions } from './http/editor-app.ts'
 export { refuseMalformedUpgrades } from './http/host-check.ts'
 export {

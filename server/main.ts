@@ -3,7 +3,12 @@
  * environment or installs signal handlers.
  */
 import { networkInterfaces } from 'node:os'
-import { CliError, helpText, parseCli } from './cli-args.ts'
+import { CliError, OPEN_RELAY_WARNING, parseCli, type CliConfig } from './cli-args.ts'
+import { helpText, tokenHelpText } from './cli-help.ts'
+import { createJwtAuthenticator } from './auth/jwt-authenticator.ts'
+import { issueToken } from './auth/issue-token.ts'
+import { loggableUrl } from './auth/key-checks.ts'
+import type { Authenticate } from './http/authenticate.ts'
 import { createRelay } from './relay/relay.ts'
 import { openStorage } from './storage/open-storage.ts'
 import type { RelayLogger } from './relay/relay-socket.ts'
@@ -64,15 +69,40 @@ function listenForStop(): { requested: () => boolean; whenStopped(stop: (reason:
   }
 }
 
+/**
+ * The token check the settings ask for, and one line saying which keys it
+ * trusts (never the secrets); null when no key is configured: the relay is open.
+ */
+function authenticatorFor(config: CliConfig): { authenticate: Authenticate; description: string } | null {
+  const { authSecrets, authPublicKeys, authJwksUrls } = config
+  if (authSecrets.length + authPublicKeys.length + authJwksUrls.length === 0) return null
+  const kinds: string[] = []
+  if (authSecrets.length > 0) kinds.push(`${authSecrets.length} HS256 secret${authSecrets.length > 1 ? 's' : ''}`)
+  for (const key of authPublicKeys) kinds.push(`${key.algorithm} public key ${key.file}`)
+  for (const url of authJwksUrls) kinds.push(`JWKS ${loggableUrl(new URL(url))}`)
+  return {
+    authenticate: createJwtAuthenticator({ secrets: authSecrets, publicKeys: authPublicKeys.map((key) => key.pem), jwksUrls: authJwksUrls }),
+    description: `tokens required, signed with: ${kinds.join(', ')}`,
+  }
+}
+
+/** Keys fetched over plain HTTP from another machine can be swapped on the way. */
+function plainHttpJwks(config: CliConfig): string[] {
+  return config.authJwksUrls
+    .map((url) => new URL(url))
+    .filter((url) => url.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname))
+    .map(loggableUrl)
+}
+
 /** Addresses people can open when the relay listens on every interface. */
-function reachableUrls(host: string, port: number): string[] {
+function reachableUrls(host: string, port: number, scheme: 'http' | 'https'): string[] {
   if (host !== '0.0.0.0' && host !== '::' && host !== '[::]') return []
-  const urls = [`http://127.0.0.1:${port}`]
+  const urls = [`${scheme}://127.0.0.1:${port}`]
   for (const addresses of Object.values(networkInterfaces())) {
     for (const address of addresses ?? []) {
       if (address.internal) continue
-      if (address.family === 'IPv4') urls.push(`http://${address.address}:${port}`)
-      else if (host !== '0.0.0.0' && !address.address.startsWith('fe80:')) urls.push(`http://[${address.address}]:${port}`)
+      if (address.family === 'IPv4') urls.push(`${scheme}://${address.address}:${port}`)
+      else if (host !== '0.0.0.0' && !address.address.startsWith('fe80:')) urls.push(`${scheme}://[${address.address}]:${port}`)
     }
   }
   return urls
@@ -85,7 +115,8 @@ async function main(): Promise<void> {
     command = parseCli(process.argv.slice(2), process.env)
   } catch (error) {
     if (!(error instanceof CliError)) throw error
-    process.stderr.write(`collab-relay: ${error.message}\nRun 'collab-relay --help' for the options.\n`)
+    const help = process.argv[2] === 'token' ? 'collab-relay token --help' : 'collab-relay --help'
+    process.stderr.write(`collab-relay: ${error.message}\nRun '${help}' for the options.\n`)
     process.exit(2)
   }
   if (command.kind === 'help') {
@@ -96,7 +127,16 @@ async function main(): Promise<void> {
     process.stdout.write(`${VERSION}\n`)
     return
   }
+  if (command.kind === 'token-help') {
+    process.stdout.write(tokenHelpText())
+    return
+  }
+  if (command.kind === 'token') {
+    process.stdout.write(`${await issueToken({ secret: command.secret, ...command.claims })}\n`)
+    return
+  }
   const { config } = command
+  const auth = authenticatorFor(config)
   let opened
   try {
     opened = await openStorage(config)
@@ -129,6 +169,13 @@ async function main(): Promise<void> {
       port: config.port,
       maxPayloadBytes: config.maxPayloadBytes,
       heartbeatMs: config.heartbeatMs,
+      ...(auth ? { authenticate: auth.authenticate } : {}),
+      ...(config.allowedOrigins.length > 0 ? { allowedOrigins: config.allowedOrigins } : {}),
+      maxConnectionsPerIp: config.maxConnectionsPerIp,
+      maxUpgradesPerIpPerMinute: config.maxUpgradesPerMinute,
+      trustProxy: config.trustProxy,
+      handshakeTimeoutMs: config.handshakeTimeoutMs,
+      ...(config.tls ? { tls: config.tls } : {}),
     })
   } catch (error) {
     process.stderr.write(`collab-relay: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}\n`)
@@ -136,8 +183,15 @@ async function main(): Promise<void> {
     process.exit(1)
   }
   logger.info(`storage: ${opened.description}`)
+  if (config.tls) logger.info(`TLS: serving https and wss with ${config.tlsCert}`)
+  if (auth) {
+    logger.info(`access: ${auth.description}`)
+    for (const url of plainHttpJwks(config)) logger.warn(`the JWKS ${url} is fetched over plain HTTP: anyone on the way can swap the keys; use https://`)
+  } else {
+    process.stderr.write(`${OPEN_RELAY_WARNING}\n`)
+  }
   if (!stopping.requested()) {
-    const urls = reachableUrls(config.host, server.port)
+    const urls = reachableUrls(config.host, server.port, config.tls ? 'https' : 'http')
     if (urls.length > 0) logger.info(`open the editor at ${urls.join(' or ')}`)
     process.stdout.write(`listening on ${server.url}\n`)
   }

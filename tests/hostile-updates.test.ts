@@ -7,16 +7,18 @@
  * longer to send; the stall figures at full size are `npm run bench -- hostile`.
  */
 import { readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { CloseCode } from '../shared/close-codes.ts'
 import { decodeClientFrame, encodeAwareness, encodeSyncStep1, encodeUpdate } from '../shared/protocol.ts'
 import { decodeAwarenessUpdate } from '../shared/awareness-codec.ts'
 import { connectClient, waitFor, waitSynced } from './support/harness.ts'
 import * as hostile from './support/hostile.ts'
-import { underAttack, ATTACKED_ROOM } from './support/under-attack.ts'
+import { finishAll, underAttack, ATTACKED_ROOM } from './support/under-attack.ts'
 
 /** Loose on purpose: a busy 2-core CI machine. The aim (100 ms) is measured by the benchmark. */
 const STALL_BOUND_MS = 1_500
+
+afterEach(finishAll)
 
 describe('hostile updates against the CLI', () => {
   it('a Y.Map nested 50,000 deep is refused (4413) before it is stored; deleting its root then has nothing to delete', async () => {
@@ -40,11 +42,14 @@ describe('hostile updates against the CLI', () => {
     expect(await field.worstHealthMs()).toBeLessThan(STALL_BOUND_MS)
   })
 
-  it('deletions for 300,000 unknown clients (2 MB) are cut: nothing pending taxes later keystrokes', async () => {
+  it('deletions for unknown clients never stay pending: 300,000 clients are over the limit (4413), 40,000 are cut; later keystrokes pay nothing', async () => {
     const field = await underAttack()
     try {
       const attacker = await field.attacker()
       attacker.send(encodeUpdate(hostile.unknownClientDeletes({ clients: 300_000 })))
+      expect(await attacker.waitClosed()).toBe(CloseCode.LIMIT_EXCEEDED.code)
+      const cut = await field.attacker()
+      cut.send(encodeUpdate(hostile.unknownClientDeletes({ clients: 40_000 })))
       // Honest keystrokes keep flowing promptly afterwards: each one now would pay ~350 ms if Yjs kept the pending set.
       const [writer, reader] = field.honest
       for (let i = 0; i < 20; i++) {
@@ -54,6 +59,7 @@ describe('hostile updates against the CLI', () => {
         await waitFor(() => reader.text.toString().includes(token), 'the keystroke to arrive', 5_000)
         expect(performance.now() - sent).toBeLessThan(STALL_BOUND_MS)
       }
+      expect(cut.closeCode).toBeNull()
       await field.finish()
     } finally {
       await field.finish().catch(() => {})
@@ -128,7 +134,7 @@ describe('hostile updates against the CLI', () => {
     expect(await field.worstHealthMs()).toBeLessThan(STALL_BOUND_MS)
   })
 
-  it('100,000 one-character updates in one burst: a flood by the default rate limit (4429); allowed, all are stored and relayed in parts while other rooms keep flowing', async () => {
+  it('100,000 one-character updates in one burst: a flood by the default rate limit (4429); allowed, all are stored and relayed in parts while other rooms keep flowing', { timeout: 90_000 }, async () => {
     const limited = await underAttack()
     try {
       const attacker = await limited.attacker()
@@ -140,13 +146,14 @@ describe('hostile updates against the CLI', () => {
     }
     expect(await limited.worstHealthMs()).toBeLessThan(STALL_BOUND_MS)
 
+    // Allowed (the rate limit raised): half the burst is enough to need many parts (the benchmark sends all of it).
     const field = await underAttack(['--rate-message-burst', '200000'])
     try {
       const attacker = await field.attacker()
       const observer = connectClient(field.cli.wsUrl, ATTACKED_ROOM)
       await waitSynced(observer)
-      for (const update of hostile.keystrokeBurst({ updates: 100_000 })) attacker.send(encodeUpdate(update))
-      await waitFor(() => observer.doc.getText('burst').length === 100_000, 'the whole burst reaches the observer', 60_000)
+      for (const update of hostile.keystrokeBurst({ updates: 50_000 })) attacker.send(encodeUpdate(update))
+      await waitFor(() => observer.doc.getText('burst').length === 50_000, 'the whole burst reaches the observer', 60_000)
       expect(attacker.closeCode).toBeNull()
       observer.destroy()
       await field.finish()
@@ -156,8 +163,9 @@ describe('hostile updates against the CLI', () => {
     expect(await field.worstHealthMs()).toBeLessThan(STALL_BOUND_MS)
   })
 
-  it('awareness: a 1 MB state and 100,000 IDs in one update are refused (4413); 1,000 IDs become 4; a flood is merged; churn leaves no memory behind', async () => {
-    const field = await underAttack()
+  it('awareness: a 1 MB state and 100,000 IDs in one update are refused (4413); 1,000 IDs become 4; a flood is merged; churn leaves no memory behind', { timeout: 60_000 }, async () => {
+    // The rate limit raised: the flood and the churn are about what presence keeps and relays, not about their rate.
+    const field = await underAttack(['--rate-messages', '1000000', '--rate-message-burst', '1000000'])
     try {
       const big = await field.attacker()
       big.send(encodeAwareness(hostile.largeAwarenessState({ bytes: 1_000_000 })))

@@ -24,6 +24,12 @@ import { createRandom, testSeed, useRelayScope, waitFor, waitSynced } from './su
 import { mutateUpdate } from './support/update-mutator.ts'
 
 const MAX_PAYLOAD_BYTES = 64 * 1024
+/**
+ * Every attack opens its own socket, all from 127.0.0.1: well past the
+ * per-address upgrade limit (120 a minute), which would refuse them before
+ * their frames arrive. These tests are about frames, so that limit is off.
+ */
+const ATTACK_RELAY = { maxPayloadBytes: MAX_PAYLOAD_BYTES, maxUpgradesPerIpPerMinute: 0 }
 /** Honest clients type only these; anything else in a document came from an attacker. */
 const HONEST_TEXT = /^[a-z]*$/
 const CORPUS_DIR = join(import.meta.dirname, 'corpus')
@@ -285,7 +291,7 @@ describe('protocol abuse', () => {
   it('survives garbage from raw sockets while stock clients keep editing the same room', async () => {
     const seed = testSeed('protocol-abuse')
     const random = createRandom(seed)
-    const relay = await start({ maxPayloadBytes: MAX_PAYLOAD_BYTES })
+    const relay = await start(ATTACK_RELAY)
     const room = 'abuse/shared-room'
     const clients = Array.from({ length: 3 }, () => scope.client(relay.wsUrl, room))
     await Promise.all(clients.map((client) => waitSynced(client)))
@@ -332,7 +338,7 @@ describe('protocol abuse', () => {
   it('survives structure-aware mutants of valid updates while stock clients keep editing', async () => {
     const seed = testSeed('protocol-abuse structural')
     const random = createRandom(seed)
-    const relay = await start({ maxPayloadBytes: MAX_PAYLOAD_BYTES })
+    const relay = await start(ATTACK_RELAY)
     const room = 'abuse/structural'
     const clients = Array.from({ length: 2 }, () => scope.client(relay.wsUrl, room))
     await Promise.all(clients.map((client) => waitSynced(client)))

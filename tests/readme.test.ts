@@ -45,8 +45,9 @@ describe('README', () => {
     expect(protocol).toContain(`\`${FRAGMENT_NAME}\``)
   })
 
-  it('says what is not there yet: no access control, one database per relay', () => {
-    expect(section('Start')).toMatch(/no access control/)
+  it('says plainly when the relay is open, and what is not there yet: one database per relay', () => {
+    expect(section('Start')).toMatch(/The relay is open unless a key is set/)
+    expect(section('Access control')).toMatch(/collab-relay token/)
     expect(section('Storage: nothing another client saw is ever lost')).toMatch(/One database serves one relay/)
   })
 

@@ -1,14 +1,20 @@
-import { Hono } from 'hono'
+import { Hono, type Context, type Next } from 'hono'
+import { cors } from 'hono/cors'
 import { upgradeWebSocket } from '@hono/node-server'
 import type { WebSocket } from 'ws'
 import { roomNameFromPath, validateRoomName, type RoomNameResult } from '../../shared/room-name.ts'
 import type { Relay } from '../relay/relay.ts'
 import { allowEveryone, type Authenticate } from './authenticate.ts'
 import { attachSocket } from './ws-socket.ts'
+import { createUpgradeAdmission, type UpgradeAdmissionOptions } from './upgrade-admission.ts'
 import { VERSION } from '../version.ts'
 
-/** Options for `createRelayApp`. */
-export interface RelayAppOptions {
+/**
+ * Options for `createRelayApp`. Besides these, who may upgrade at all:
+ * `allowedOrigins`, `maxConnectionsPerIp`, `maxUpgradesPerIpPerMinute` and
+ * `trustProxy` (see `UpgradeAdmissionOptions`).
+ */
+export interface RelayAppOptions extends UpgradeAdmissionOptions {
   /** Ping every connection this often (ms); one that has not answered the previous ping is dropped. Default 30 000. */
   heartbeatMs?: number
   /**
@@ -36,12 +42,25 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
   const heartbeatMs = options.heartbeatMs ?? 30_000
   if (!(heartbeatMs > 0)) throw new RangeError(`createRelayApp: heartbeatMs must be > 0, got ${heartbeatMs}`)
   const authenticate = options.authenticate ?? allowEveryone
+  const admit = createUpgradeAdmission(options)
   const startedAt = Date.now()
   const app = new Hono()
 
   // Upgrades first, so that even a document called "healthz" can be edited.
   app.use('*', async (c, next) => {
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return next()
+    // Per-address limits and the origin come before the name and authenticate:
+    // every attempt counts, and a refused one costs no token check.
+    const admission = admit(c)
+    if (!admission.ok) return admission.response
+    // An accepted upgrade keeps its per-address slot until its socket closes;
+    // any other answer frees it now.
+    const response = await upgradeOrRefuse(c, next)
+    if (!(response instanceof Response) || response.status !== 200) admission.release()
+    return response
+  })
+
+  async function upgradeOrRefuse(c: Context, next: Next): Promise<Response | void> {
     const parsed = documentNameOf(c.req.routePath, rawRequestPath(c.env, c.req.url))
     if (!parsed.ok) {
       // @hono/node-server answers a refused upgrade with an empty body but
@@ -68,10 +87,14 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
     const response = await upgrade(c, next)
     if (response instanceof Response && response.status >= 500) explainFailedUpgrade(relay, c.env)
     return response
-  })
+  }
 
   // What a token grants for a document, for pages that want to say why a
   // connection is refused (a browser never sees the status of a refused upgrade).
+  // Open to every origin, like the upgrades: the token travels in the
+  // Authorization header, never as a cookie, so another site learns nothing
+  // it did not already hold.
+  app.use('/auth', cors({ origin: '*', allowMethods: ['GET'], allowHeaders: ['Authorization'], exposeHeaders: ['x-collab-error'] }))
   app.get('/auth', async (c) => {
     const parsed = validateRoomName(c.req.query('document') ?? '')
     if (!parsed.ok) {

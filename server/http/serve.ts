@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import { createAdaptorServer } from '@hono/node-server'
 import { WebSocketServer } from 'ws'
 import { Hono } from 'hono'
@@ -7,6 +8,7 @@ import type { Relay } from '../relay/relay.ts'
 import { createRelayApp, type RelayAppOptions } from './relay-app.ts'
 import { mountEditorApp, type EditorAppOptions } from './editor-app.ts'
 import { refuseMalformedUpgrades } from './host-check.ts'
+import { enforceHandshakeDeadline } from './handshake-deadline.ts'
 
 /** Largest frame accepted by default: 16 MiB. Bigger frames close with 1009. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
@@ -30,13 +32,22 @@ export function createWebSocketServer(options: WebSocketServerOptions = {}): Web
   return new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false, clientTracking: true })
 }
 
+/** Default for `handshakeTimeoutMs`: how long a client may take to send its request headers. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000
+
 /** Options for `serveRelay`. */
 export interface ServeOptions extends RelayAppOptions, WebSocketServerOptions {
   /** Interface to listen on. Default 127.0.0.1. */
   host?: string
   /** Port; 0 picks a free one. Default 1234. */
   port?: number
-  /** Serve this app instead of the bare relay app (it must include the relay's routes). */
+  /**
+   * Serve this app instead of the bare relay app (it must include the relay's
+   * routes). The relay app's options (`heartbeatMs`, `authenticate`,
+   * `allowedOrigins`, the per-IP limits, `trustProxy`) are then the ones your
+   * `createRelayApp` call was given; `handshakeTimeoutMs`, `tls` and
+   * `maxPayloadBytes` still apply here.
+   */
   app?: Hono
   /**
    * Also serve the editor: the start page at `/`, documents at `/d/<name>`
@@ -45,11 +56,27 @@ export interface ServeOptions extends RelayAppOptions, WebSocketServerOptions {
    * given: mount it on your app yourself. Default false (the relay alone).
    */
   editor?: boolean | EditorAppOptions
+  /**
+   * How long a new connection may take to send the headers of its first
+   * request, plain request and WebSocket upgrade alike (with `tls`, the TLS
+   * handshake included), in ms from the moment it is accepted. One that is
+   * slower (a slow-loris sending a byte a second, or nothing) is answered 408
+   * and disconnected (see `enforceHandshakeDeadline`). Later requests on a
+   * keep-alive connection get as long from their first byte. Default 10 000.
+   * (Node's defaults held such a client for 90 s.)
+   */
+  handshakeTimeoutMs?: number
+  /**
+   * Serve HTTPS and WSS directly, with this certificate (PEM, chain first)
+   * and its private key; `url` is then `https://…`. Default: plain HTTP (put a
+   * TLS-terminating proxy in front, README "Behind a TLS-terminating proxy").
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer }
 }
 
 /** A listening relay server. */
 export interface RelayServer {
-  /** `http://host:port` with the real port. */
+  /** `http://host:port` (`https://` with `tls`) with the real port. */
   url: string
   host: string
   port: number
@@ -64,6 +91,31 @@ function relayAppWithEditor(relay: Relay, options: ServeOptions): Hono {
   app.route('/', relayApp)
   mountEditorApp(app, options.editor === true ? {} : options.editor)
   return app
+}
+
+/** Node's default `requestTimeout` (the whole request, body included): kept, unless the headers get longer. */
+const NODE_REQUEST_TIMEOUT_MS = 300_000
+
+/**
+ * Node's http server options for clients that send headers too slowly, for
+ * the requests `enforceHandshakeDeadline` does not watch: the later ones of
+ * a keep-alive connection (Node times those from their first byte). Node
+ * checks `headersTimeout` only every `connectionsCheckingInterval` (30 s by
+ * default, settable only when the server is created), so with its defaults
+ * (60 s) a slow-loris held a socket for 90 s. Checking every quarter of the
+ * timeout (at most every second) walks only the connections still reading
+ * headers, which is cheap.
+ */
+function slowClientTimeouts(handshakeTimeoutMs: number): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+  if (!Number.isInteger(handshakeTimeoutMs) || handshakeTimeoutMs <= 0) {
+    throw new RangeError(`serveRelay: handshakeTimeoutMs must be a positive whole number of ms, got ${handshakeTimeoutMs}`)
+  }
+  return {
+    headersTimeout: handshakeTimeoutMs,
+    // Node refuses a headers timeout longer than the request timeout.
+    requestTimeout: Math.max(NODE_REQUEST_TIMEOUT_MS, handshakeTimeoutMs),
+    connectionsCheckingInterval: Math.min(1_000, Math.ceil(handshakeTimeoutMs / 4)),
+  }
 }
 
 /** How long shutdown waits for clients to answer the close handshake. */
@@ -82,8 +134,21 @@ export async function serveRelay(relay: Relay, options: ServeOptions = {}): Prom
   const host = options.host ?? '127.0.0.1'
   const wss = createWebSocketServer(options)
   const app = options.app ?? relayAppWithEditor(relay, options)
-  const server = createAdaptorServer({ fetch: app.fetch, websocket: { server: wss } }) as Server
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS
+  const timeouts = slowClientTimeouts(handshakeTimeoutMs)
+  const server = (
+    options.tls
+      ? createAdaptorServer({
+          fetch: app.fetch,
+          websocket: { server: wss },
+          createServer: createHttpsServer,
+          // tls.Server's handshakeTimeout (default 120 s) bounds the TLS handshake, before any header arrives.
+          serverOptions: { cert: options.tls.cert, key: options.tls.key, handshakeTimeout: handshakeTimeoutMs, ...timeouts },
+        })
+      : createAdaptorServer({ fetch: app.fetch, websocket: { server: wss }, serverOptions: timeouts })
+  ) as Server
   refuseMalformedUpgrades(server)
+  enforceHandshakeDeadline(server, handshakeTimeoutMs)
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -97,7 +162,7 @@ export async function serveRelay(relay: Relay, options: ServeOptions = {}): Prom
 
   let closed: Promise<void> | null = null
   return {
-    url: `http://${shownHost}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${shownHost}:${port}`,
     host,
     port,
     close() {

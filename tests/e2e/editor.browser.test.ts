@@ -20,6 +20,7 @@ import {
   moveCaret,
   offlineCopyText,
   peopleShown,
+  PAGES_ONLY_AUTH_CHECK_CONSOLE_ERROR,
   PAGES_ONLY_CONSOLE_ERROR,
   RELAY_DOWN_CONSOLE_ERROR,
   servePagesWithoutRelay,
@@ -175,6 +176,8 @@ describe('relay outages', () => {
 
     // The page itself must load from somewhere while the relay is down.
     session.allowConsoleErrors(PAGES_ONLY_CONSOLE_ERROR)
+    // The reloaded page never reaches the relay, so it asks GET /auth why; the pages-only server has no such route.
+    session.allowConsoleErrors(PAGES_ONLY_AUTH_CHECK_CONSOLE_ERROR)
     const stopServingPages = await servePagesWithoutRelay(relay)
     try {
       await ada.reload()

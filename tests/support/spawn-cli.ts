@@ -54,7 +54,7 @@ export interface SpawnedCli {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<ExitResult>
 }
 
-const LISTENING = /^listening on (http:\/\/(.+):(\d+))$/
+const LISTENING = /^listening on (https?:\/\/(.+):(\d+))$/
 
 /**
  * The parent's environment without any COLLAB_RELAY_* setting (so a developer's

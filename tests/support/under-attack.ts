@@ -25,10 +25,19 @@ export interface Battlefield {
   finish(): Promise<void>
 }
 
-/** Start the CLI with honest typists and a health probe. Always call `finish()` (in a finally). */
+/** Every battlefield not finished yet, for `finishAll` in an afterEach (a test that times out skips its finally). */
+const open = new Set<Battlefield>()
+
+/** Finish every battlefield still open. */
+export async function finishAll(): Promise<void> {
+  await Promise.all([...open].map((field) => field.finish().catch(() => {})))
+}
+
+/** Start the CLI with honest typists and a health probe. Always call `finish()` (in a finally), and `finishAll` in an afterEach. */
 export async function underAttack(args: string[] = []): Promise<Battlefield> {
   const dataDir = mkdtempSync(join(tmpdir(), 'collab-hostile-'))
-  const cli = await spawnCli(['--port', '0', '--data', dataDir, ...args])
+  // Everyone here comes from 127.0.0.1: the per-address limits would count honest clients and attackers as one.
+  const cli = await spawnCli(['--port', '0', '--data', dataDir, '--max-connections-per-ip', '0', '--max-upgrades-per-minute', '0', ...args])
   const honest = [connectClient(cli.wsUrl, ATTACKED_ROOM), connectClient(cli.wsUrl, ATTACKED_ROOM), connectClient(cli.wsUrl, OTHER_ROOM), connectClient(cli.wsUrl, OTHER_ROOM)]
   await Promise.all(honest.map((client) => waitSynced(client, 10_000)))
   const typed = honest.map(() => [] as string[])
@@ -46,7 +55,7 @@ export async function underAttack(args: string[] = []): Promise<Battlefield> {
   const probe = startProbe(`${cli.url}/healthz`)
   const sockets: RawSocket[] = []
   let finished: Promise<void> | null = null
-  return {
+  const field: Battlefield = {
     cli,
     dataDir,
     honest,
@@ -57,10 +66,12 @@ export async function underAttack(args: string[] = []): Promise<Battlefield> {
     },
     worstHealthMs: () => probe.worst(),
     finish() {
-      finished ??= settle()
+      finished ??= settle().finally(() => open.delete(field))
       return finished
     },
   }
+  open.add(field)
+  return field
 
   async function settle(): Promise<void> {
       clearInterval(typing)
@@ -102,6 +113,8 @@ const poll = () => {
 }
 poll()
 process.on('message', () => process.send(Math.max(worst, pending === null ? 0 : Date.now() - pending)))
+// The test process gone (a timeout, a crash): go too.
+process.on('disconnect', () => process.exit(0))
 `
 
 function startProbe(url: string): { worst(): Promise<number>; stop(): Promise<void> } {

@@ -19,6 +19,7 @@ import type { Selection } from 'prosemirror-state'
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest'
 import * as Y from 'yjs'
 import type { CollabEditor } from '../../../client/editor.ts'
+import type { Authenticate } from '../../../server/http/authenticate.ts'
 import { mountEditorApp } from '../../../server/http/editor-app.ts'
 import { createRelayApp } from '../../../server/http/relay-app.ts'
 import { serveRelay, type RelayServer } from '../../../server/http/serve.ts'
@@ -32,6 +33,8 @@ declare global {
     collabEditor: CollabEditor
     /** Set by examples/embed.html. */
     embedded: CollabEditor
+    /** The built library, on `BLANK_PAGE`. */
+    collabLibrary: typeof import('../../../client/index.ts')
   }
 }
 
@@ -67,7 +70,22 @@ export interface DemoRelay {
   close(): Promise<void>
 }
 
-export async function startDemoRelay(): Promise<DemoRelay> {
+/** How a test's relay differs from the CLI's. */
+export interface DemoRelayOptions {
+  /** Access control for upgrades and `GET /auth` (default: everyone may edit everything). */
+  authenticate?: Authenticate
+  /** Extra routes for the test (a token endpoint, say), mounted before the demo app. */
+  routes?: (app: Hono) => void
+}
+
+/**
+ * An empty page on the relay's origin with the built library loaded (as
+ * `window.collabLibrary`, once `waitForLibrary` returns), for tests that
+ * create editors themselves.
+ */
+export const BLANK_PAGE = '/e2e/blank'
+
+export async function startDemoRelay(options: DemoRelayOptions = {}): Promise<DemoRelay> {
   const dir = mkdtempSync(join(tmpdir(), 'collab-e2e-'))
   const file = join(dir, 'relay.sqlite')
   const logged: string[] = []
@@ -83,7 +101,14 @@ export async function startDemoRelay(): Promise<DemoRelay> {
     const relay = createRelay({ storage: createSqliteStorage({ file }), logger })
     // The same composition as server/main.ts: relay routes first, then the app.
     const app = new Hono()
-    app.route('/', createRelayApp(relay))
+    app.route('/', createRelayApp(relay, { authenticate: options.authenticate }))
+    app.get(BLANK_PAGE, (c) =>
+      c.html(
+        '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><link rel="stylesheet" href="/lib/collab-editor.css">' +
+          '<script type="module">import * as library from "/lib/collab-editor.js"; window.collabLibrary = library</script><div id="editor"></div>\n',
+      ),
+    )
+    options.routes?.(app)
     mountEditorApp(app)
     try {
       const server = await serveRelay(relay, { app, port })
@@ -199,7 +224,7 @@ export interface BrowserTestScope {
  * error or threw, beyond what the test allowed, or the relay logged a
  * warning or error.
  */
-export function useBrowserTests(): BrowserTestScope {
+export function useBrowserTests(options: DemoRelayOptions = {}): BrowserTestScope {
   let browser: Browser | undefined
   let current: { relay: DemoRelay; session: BrowserSession } | undefined
   beforeAll(async () => {
@@ -209,7 +234,7 @@ export function useBrowserTests(): BrowserTestScope {
     await browser?.close()
   })
   beforeEach(async () => {
-    const relay = await startDemoRelay()
+    const relay = await startDemoRelay(options)
     current = { relay, session: new BrowserSession(browser!, relay) }
   })
   afterEach(async () => {
@@ -243,6 +268,12 @@ export function useBrowserTests(): BrowserTestScope {
       return now().session
     },
   }
+}
+
+/** Open `BLANK_PAGE` and wait until the library has loaded. */
+export async function openBlankPage(page: Page, relay: DemoRelay): Promise<void> {
+  await page.goto(relay.url + BLANK_PAGE)
+  await page.waitForFunction(() => window.collabLibrary !== undefined)
 }
 
 /** Wait for the demo page's editor handle and its first sync with the relay. */
@@ -391,6 +422,17 @@ export async function servePagesWithoutRelay(relay: DemoRelay): Promise<() => Pr
   }
 }
 
-/** What Chromium logs for each reconnection attempt that `servePagesWithoutRelay` answers with 503. */
+/**
+ * What Chromium logs for each reconnection attempt that `servePagesWithoutRelay`
+ * answers with 503, or that is cut off when the function it returns closes
+ * every connection (an attempt caught mid-handshake: ERR_SOCKET_NOT_CONNECTED).
+ */
 export const PAGES_ONLY_CONSOLE_ERROR =
-  /^WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/[^']*' failed: Error during WebSocket handshake: Unexpected response code: 503$/
+  /^WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/[^']*' failed: (Error during WebSocket handshake: Unexpected response code: 503|Error in connection establishment: net::ERR_SOCKET_NOT_CONNECTED)$/
+
+/**
+ * What Chromium logs when an editor that has never reached the relay asks
+ * `GET /auth` why (client/connection.ts): `servePagesWithoutRelay` has no
+ * such route and answers 404. (Chromium's message does not name the URL.)
+ */
+export const PAGES_ONLY_AUTH_CHECK_CONSOLE_ERROR = /^Failed to load resource: the server responded with a status of 404 \(Not Found\)$/
