@@ -25,6 +25,8 @@ export const CloseCode = {
    * their token function for a fresh token and reconnect.
    */
   TOKEN_EXPIRED: { code: 4401, reason: 'token expired', retry: false },
+  /** The document was deleted (over the HTTP API). Reconnecting would open a new, empty one: clients should not. */
+  DOCUMENT_DELETED: { code: 4410, reason: 'document deleted', retry: false },
   /**
    * A well-formed message over one of the relay's limits (an update with too
    * many structs or types nested too deep, a state vector naming too many

@@ -1,6 +1,7 @@
 import { CloseCode, type CloseCodeEntry } from '../../shared/close-codes.ts'
 import type { Grant } from './grant.ts'
 import { InboundFrames } from './inbound-frames.ts'
+import { messageLabel, type RelayCounters } from './relay-counters.ts'
 import { TokenBucket } from './token-bucket.ts'
 import type { RelaySocket } from './relay-socket.ts'
 
@@ -66,6 +67,7 @@ export class Connection {
     private readonly limits: ConnectionLimits,
     /** What this connection may do (see `Grant`). */
     readonly grant: Grant,
+    private readonly counters: RelayCounters,
   ) {
     this.messages = new TokenBucket(limits.messagesPerSecond, limits.messageBurst)
     this.bytes = new TokenBucket(limits.bytesPerSecond, limits.byteBurst)
@@ -77,8 +79,11 @@ export class Connection {
    * sent faster than its rate for longer than its burst: the caller closes
    * the connection then (4429).
    */
-  withinRate(frameBytes: number): boolean {
-    return this.messages.take(1) && this.bytes.take(frameBytes)
+  withinRate(frame: Uint8Array): boolean {
+    const label = messageLabel(frame)
+    this.counters.framesIn[label]++
+    this.counters.bytesIn[label] += frame.byteLength
+    return this.messages.take(1) && this.bytes.take(frame.byteLength)
   }
 
   /** Close with 4401 when the grant ends, however long that is. */
@@ -107,6 +112,9 @@ export class Connection {
   send(frame: Uint8Array): void {
     if (this.isClosed) return
     this.socket.send(frame)
+    const label = messageLabel(frame)
+    this.counters.framesOut[label]++
+    this.counters.bytesOut[label] += frame.byteLength
     const buffered = this.socket.bufferedAmount
     if (buffered <= this.limits.sendBufferHighWaterBytes) return
     // Far over the mark: memory is at stake, do not wait out the grace period.
@@ -148,6 +156,11 @@ export class Connection {
     }
   }
 
+  /** The code the relay closed it with, or null (open, or closed by the peer). */
+  get closeCode(): number | null {
+    return this.closedReason !== null && this.closedReason !== 'remote' ? this.closedReason.code : null
+  }
+
   /** Whether the relay closed it (its frames not handled yet are dropped then; a peer's own close keeps them). */
   get closedByRelay(): boolean {
     return this.closedReason !== null && this.closedReason !== 'remote'
@@ -157,6 +170,7 @@ export class Connection {
   close(entry: CloseCodeEntry): void {
     if (this.closedReason !== null) return
     this.closedReason = entry
+    this.counters.closes.set(entry.code, (this.counters.closes.get(entry.code) ?? 0) + 1)
     this.inbound.clear()
     this.clearTimers()
     if (this.socket.isOpen) this.socket.close(entry.code, entry.reason)

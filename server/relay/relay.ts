@@ -6,7 +6,11 @@ import { Connection } from './connection.ts'
 import { consoleLogger, type RelayLogger, type RelaySocket } from './relay-socket.ts'
 import { OPEN_GRANT, type Grant } from './grant.ts'
 import { resolveLimits, type RelayLimits } from './limits.ts'
-import { Room, type RoomContext } from './room.ts'
+import { HookRunner, type RelayHooks } from './hooks.ts'
+import { createCounters, type RelayCounters } from './relay-counters.ts'
+import { createDocumentAccess, type DocumentAccess } from './relay-documents.ts'
+import type { Room } from './room.ts'
+import { RoomRegistry } from './room-registry.ts'
 
 /** Options for `createRelay`. Every field is optional. */
 export interface RelayOptions {
@@ -28,6 +32,8 @@ export interface RelayOptions {
   writeRetryMs?: number
   /** What one connection may ask of the relay (see `RelayLimits` and PROTOCOL.md, "Limits"). Default `DEFAULT_LIMITS`. */
   limits?: Partial<RelayLimits>
+  /** Subscribers to the relay's lifecycle events (more with `relay.addHooks`). */
+  hooks?: RelayHooks[]
 }
 
 /** Counts for `/healthz` and tests. */
@@ -47,7 +53,7 @@ export interface ConnectionHandle {
 }
 
 /** A relay: rooms of connections over some transport. Create with `createRelay`. */
-export interface Relay {
+export interface Relay extends DocumentAccess {
   /**
    * Attach a connected socket to the room `roomName` (already validated),
    * with what it may do there (default: `OPEN_GRANT`, edit everything).
@@ -65,6 +71,10 @@ export interface Relay {
    * every pending update within `timeoutMs` (default 10 000).
    */
   close(options?: { timeoutMs?: number }): Promise<void>
+  /** Subscribe to lifecycle events (see `RelayHooks`); returns the way to unsubscribe. */
+  addHooks(hooks: RelayHooks): () => void
+  /** Running totals (frames and bytes in and out, closes by code), for metrics. */
+  readonly counters: RelayCounters
   readonly storage: DocumentStorage
   /** Where the relay (and the HTTP layer serving it) reports problems. */
   readonly logger: RelayLogger
@@ -101,12 +111,9 @@ export function createRelay(options: RelayOptions = {}): Relay {
     bytesPerSecond: relayLimits.bytesPerSecond,
     byteBurst: relayLimits.byteBurst,
   }
-  // A room is either loading (its promise) or loaded; unloading rooms are
-  // kept apart so a join during an unload waits for it, then reloads.
-  const rooms = new Map<string, Promise<Room>>()
-  const loaded = new Map<string, Room>()
-  // Rooms being unloaded: still counted in stats until their writes are done.
-  const unloading = new Map<string, { room: Room; done: Promise<void> }>()
+  const hooks = new HookRunner(logger)
+  for (const subscriber of options.hooks ?? []) hooks.add(subscriber)
+  const counters = createCounters()
   const connections = new Set<Connection>()
   let closing: Promise<void> | null = null
   // Names stored by versions with other name rules are renamed to their
@@ -117,72 +124,24 @@ export function createRelay(options: RelayOptions = {}): Relay {
     () => undefined,
     (error: unknown) => logger.error('could not bring stored document names to the current rules', error),
   )
-
-  const context: RoomContext = {
-    storage,
-    logger,
-    roomIdleMs: nonNegative('roomIdleMs', options.roomIdleMs, 10_000),
-    compactAfterUpdates: nonNegative('compactAfterUpdates', options.compactAfterUpdates, 1000),
-    compactAfterBytes: nonNegative('compactAfterBytes', options.compactAfterBytes, 4 * 1024 * 1024),
-    writeRetryMs: nonNegative('writeRetryMs', options.writeRetryMs, 250),
-    limits: relayLimits,
-    onIdle: (room) => void unload(room),
-    onBroken(room) {
-      // Its copy may be half-changed: everyone reconnects to a fresh load.
-      for (const connection of [...room.connections]) {
-        room.leave(connection)
-        connection.close(CloseCode.ROOM_RESET)
-      }
-      void unload(room)
+  const registry = new RoomRegistry(
+    {
+      storage,
+      logger,
+      hooks,
+      roomIdleMs: nonNegative('roomIdleMs', options.roomIdleMs, 10_000),
+      compactAfterUpdates: nonNegative('compactAfterUpdates', options.compactAfterUpdates, 1000),
+      compactAfterBytes: nonNegative('compactAfterBytes', options.compactAfterBytes, 4 * 1024 * 1024),
+      writeRetryMs: nonNegative('writeRetryMs', options.writeRetryMs, 250),
+      limits: relayLimits,
     },
-  }
-
-  function acquire(name: string): Promise<Room> {
-    let entry = rooms.get(name)
-    if (!entry) {
-      const load = async (): Promise<Room> => {
-        await namesReady
-        await unloading.get(name)?.done
-        const room = await Room.load(name, context)
-        loaded.set(name, room)
-        return room
-      }
-      entry = load()
-      rooms.set(name, entry)
-      // A failed load leaves nothing behind: the next join tries again.
-      const failed = entry
-      failed.catch(() => {
-        if (rooms.get(name) === failed) rooms.delete(name)
-      })
-    }
-    return entry
-  }
-
-  async function unload(room: Room): Promise<void> {
-    if (loaded.get(room.name) !== room || room.connections.size > 0) return
-    rooms.delete(room.name)
-    loaded.delete(room.name)
-    const entry = { room, done: room.flush().then(() => room.destroy()) }
-    unloading.set(room.name, entry)
-    try {
-      await entry.done
-    } finally {
-      if (unloading.get(room.name) === entry) unloading.delete(room.name)
-    }
-  }
+    namesReady,
+  )
+  const documents = createDocumentAccess(registry, storage, hooks, () => closing !== null)
 
   async function closeAll(timeoutMs: number): Promise<void> {
     for (const connection of connections) connection.close(CloseCode.GOING_AWAY)
-    // Let joins in flight settle so their rooms are in `loaded` below.
-    await Promise.allSettled([...rooms.values()])
-    const drained = Promise.all([
-      ...[...loaded.values()].map(async (room) => {
-        for (const connection of room.connections) room.leave(connection)
-        await room.flush()
-        room.destroy()
-      }),
-      ...[...unloading.values()].map((entry) => entry.done),
-    ])
+    const drained = registry.drainAll()
     let timer: ReturnType<typeof setTimeout> | undefined
     const expired = new Promise<'expired'>((resolve) => {
       timer = setTimeout(() => resolve('expired'), timeoutMs)
@@ -191,16 +150,15 @@ export function createRelay(options: RelayOptions = {}): Relay {
     clearTimeout(timer)
     if (outcome === 'expired') {
       // The rooms keep retrying in the background; the caller decides whether to wait or exit.
-      const unsaved = [...loaded.values(), ...[...unloading.values()].map((entry) => entry.room)].filter((room) => room.pendingWrites > 0 || room.writeError).map((room) => room.name)
+      const unsaved = [...registry.allRooms()].filter((room) => room.pendingWrites > 0 || room.writeError).map((room) => room.name)
       throw new Error(`storage did not take the pending updates within ${timeoutMs} ms (documents: ${unsaved.join(', ') || 'unknown'})`)
     }
-    rooms.clear()
-    loaded.clear()
+    await hooks.settled()
     await storage.close()
   }
 
   function connect(socket: RelaySocket, roomName: string, grant: Grant = OPEN_GRANT): ConnectionHandle {
-    const connection = new Connection(socket, roomName, limits, grant)
+    const connection = new Connection(socket, roomName, limits, grant, counters)
     if (closing !== null) {
       connection.close(CloseCode.GOING_AWAY)
       return { receive() {}, closed() {} }
@@ -209,6 +167,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     let room: Room | null = null
     connection.onClosed = () => {
       connections.delete(connection)
+      hooks.emit('connectionClosed', { name: roomName, code: connection.closeCode })
       // A peer that closed after sending updates has them handled first: it
       // counts them as sent. One the relay closed leaves at once (its other
       // frames are dropped with it).
@@ -216,7 +175,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
       else void connection.inbound.idle().then(() => room?.leave(connection))
     }
 
-    acquire(roomName).then(
+    registry.acquire(roomName).then(
       (ready) => {
         // Closed while the room loaded: only a peer's own close with frames still to handle goes on.
         if (connection.closedByRelay || (connection.isClosed && connection.inbound.waiting === 0)) {
@@ -225,6 +184,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
         }
         room = ready
         ready.join(connection)
+        hooks.emit('connectionOpened', { name: roomName, grant })
         connection.inbound.start((frame) => {
           if (!connection.closedByRelay) ready.handle(connection, frame)
         })
@@ -243,7 +203,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
           connection.close(CloseCode.UNSUPPORTED_DATA)
           return
         }
-        if (!connection.withinRate(frame.byteLength)) {
+        if (!connection.withinRate(frame)) {
           connection.close(CloseCode.RATE_LIMITED)
           return
         }
@@ -260,18 +220,21 @@ export function createRelay(options: RelayOptions = {}): Relay {
   }
 
   return {
+    ...documents,
     storage,
     logger,
+    counters,
     connect,
+    addHooks: (subscriber) => hooks.add(subscriber),
     stats() {
       let failing = 0
-      for (const room of loaded.values()) if (room.writeError) failing++
-      for (const { room } of unloading.values()) if (room.writeError) failing++
-      return { rooms: loaded.size, connections: connections.size, roomsFailingWrites: failing }
+      for (const room of registry.allRooms()) if (room.writeError) failing++
+      return { rooms: registry.size, connections: connections.size, roomsFailingWrites: failing }
     },
-    roomNames: () => [...loaded.keys()],
+    roomNames: () => [...registry.rooms].map((room) => room.name),
     async flushRoom(name) {
-      await loaded.get(name)?.flush()
+      await registry.get(name)?.flush()
+      await hooks.settled()
     },
     close(options = {}) {
       closing ??= closeAll(options.timeoutMs ?? 10_000)

@@ -1,5 +1,6 @@
 import * as Y from 'yjs'
 import type { DocumentStorage } from '../storage/types.ts'
+import type { HookRunner } from './hooks.ts'
 import type { RelayLogger } from './relay-socket.ts'
 
 /** An accepted update on its way to storage, then into the document and out to the room. */
@@ -15,6 +16,7 @@ export interface WriterContext<Origin> {
   name: string
   storage: DocumentStorage
   logger: RelayLogger
+  hooks: HookRunner
   compactAfterUpdates: number
   compactAfterBytes: number
   writeRetryMs: number
@@ -99,12 +101,16 @@ export class DocumentWriter<Origin> {
     let retryMs = this.context.writeRetryMs
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, this.context.maxBatch)
+      const started = performance.now()
+      const bytes = batch.reduce((sum, write) => sum + write.update.byteLength, 0)
       try {
         this.head = await this.context.storage.append(
           this.context.name,
           batch.map((write) => write.update),
         )
+        this.context.hooks.emit('storageAppended', { name: this.context.name, updates: batch.length, bytes, ms: performance.now() - started })
       } catch (error) {
+        this.context.hooks.emit('storageAppended', { name: this.context.name, updates: batch.length, bytes, ms: performance.now() - started, error: error instanceof Error ? error : new Error(String(error)) })
         // Nothing was relayed; keep the batch first in line and try again.
         this.pending = batch.concat(this.pending)
         this.writeError = error instanceof Error ? error : new Error(String(error))
@@ -137,11 +143,14 @@ export class DocumentWriter<Origin> {
     const dueByCount = this.logUpdates >= this.context.compactAfterUpdates
     const dueByBytes = tailBytes >= this.context.compactAfterBytes && tailBytes >= this.snapshotBytes
     if (!dueByCount && !dueByBytes) return
+    const started = performance.now()
     try {
       await this.compactNow([])
+      this.context.hooks.emit('storageCompacted', { name: this.context.name, ms: performance.now() - started })
     } catch (error) {
       // The log is intact (compaction is one transaction); try again after the next write.
       this.context.logger.error(`room "${this.context.name}": compaction failed`, error)
+      this.context.hooks.emit('storageCompacted', { name: this.context.name, ms: performance.now() - started, error: error instanceof Error ? error : new Error(String(error)) })
     }
   }
 }

@@ -2,25 +2,23 @@ import * as decoding from 'lib0/decoding'
 import * as Y from 'yjs'
 import { CloseCode } from '../../shared/close-codes.ts'
 import { decodeClientFrame, encodeAwareness, encodePermissionDenied, encodeSyncStep1, encodeSyncStep2, encodeUpdate } from '../../shared/protocol.ts'
+import { encodeAwarenessUpdate, type AwarenessEntry } from '../../shared/awareness-codec.ts'
 import type { DocumentStorage } from '../storage/types.ts'
 import type { Connection } from './connection.ts'
+import type { HookRunner } from './hooks.ts'
 import type { RelayLimits } from './limits.ts'
-import { PendingOverlay, type PartFootprint } from './pending-overlay.ts'
-import { encodeAwarenessUpdate, type AwarenessEntry } from '../../shared/awareness-codec.ts'
+import type { UpdateOrigin } from './origin.ts'
 import { Presence, PresenceLimitError } from './presence.ts'
 import type { RelayLogger } from './relay-socket.ts'
 import { loadDocument } from './room-load.ts'
-import { DocumentWriter, type PendingWrite } from './room-writes.ts'
-import { misplacedItem } from './integration-check.ts'
-import { guardUpdate } from './update-guard.ts'
-import { UpdateRefused } from './update-parse.ts'
-import { createYielder } from './yielder.ts'
+import { UpdatePipeline, type SubmitResult } from './update-pipeline.ts'
 
 /** What a room needs from the relay that owns it. */
 export interface RoomContext {
   storage: DocumentStorage
   logger: RelayLogger
   limits: RelayLimits
+  hooks: HookRunner
   /** Merge the stored log into one update once it holds this many updates... */
   compactAfterUpdates: number
   /** ...or this many bytes. */
@@ -38,45 +36,29 @@ export interface RoomContext {
   roomIdleMs: number
 }
 
-/** Where an update came from, carried with it to storage and back to the room. */
-interface WriteOrigin {
-  /** The connection that sent it (it is not relayed back there). */
-  from: Connection
-  /** What the guard's overlay holds for it until it is applied. */
-  footprint: PartFootprint
-  /** Items to check once applied (see `misplacedItem`). */
-  checks: { client: number; clock: number }[]
-}
-
 /** How often the relay asks a connection to sync again after cutting off part of its update (ms). */
 const RESYNC_INTERVAL_MS = 10_000
-/** Updates per storage transaction at most. */
-const MAX_BATCH_UPDATES = 2_000
-
 /**
- * One document and the connections editing it.
- *
- * An update is checked by the guard (`update-guard.ts`) as it arrives,
- * appended to storage (one transaction per event-loop turn), and only then
- * applied to the room's `Y.Doc` and relayed. So every update another client
- * has seen is durable, the document never holds what Yjs would keep pending,
- * and the state vector the relay sends reflects saved work only (the
- * editor's "saved" indicator relies on that).
+ * One loaded document, the connections editing it and the server-side
+ * holders using it. The protocol with clients lives here (sync answers,
+ * presence); every change, whatever its origin, goes through the room's
+ * `UpdatePipeline` (check, store, apply, relay).
  */
 export class Room {
   readonly connections = new Set<Connection>()
   private readonly presence: Presence<Connection>
-  private readonly overlay = new PendingOverlay()
+  private readonly pipeline: UpdatePipeline
+  /** Server-side users of the document (the HTTP API, webhooks): it stays loaded while held. */
+  private holders = 0
   /** Presence changes waiting to be relayed, the latest per client (see `relayPresence`). */
   private readonly presenceOut = new Map<number, AwarenessEntry>()
   private presenceTimer: ReturnType<typeof setTimeout> | null = null
   private presenceSentAt = 0
-  private readonly writer: DocumentWriter<WriteOrigin>
   private idleTimer: ReturnType<typeof setTimeout> | null = null
-  /** Yjs threw on an update: nothing more is applied; the relay reloads the room. */
-  private broken = false
   /** Stored updates set aside at load because they could not be applied. */
   skippedUpdates = 0
+  /** Deleted: no more joins or writes; the registry unloads it. */
+  deleted = false
 
   private constructor(
     readonly name: string,
@@ -85,16 +67,18 @@ export class Room {
     stored: { head: number; count: number; bytes: number },
   ) {
     this.presence = new Presence<Connection>(context.limits)
-    this.writer = new DocumentWriter<WriteOrigin>(
+    this.pipeline = new UpdatePipeline(
       {
         name,
         storage: context.storage,
         logger: context.logger,
+        limits: context.limits,
+        hooks: context.hooks,
         compactAfterUpdates: context.compactAfterUpdates,
         compactAfterBytes: context.compactAfterBytes,
         writeRetryMs: context.writeRetryMs,
-        maxBatch: MAX_BATCH_UPDATES,
-        commit: (batch) => this.commit(batch),
+        connections: () => this.connections,
+        onBroken: () => context.onBroken(this),
       },
       doc,
       stored,
@@ -109,22 +93,44 @@ export class Room {
       room.skippedUpdates = loaded.setAside.length
       for (const { reason } of loaded.setAside) context.logger.warn(`room "${name}": set a stored update aside (${reason}); it is kept in the quarantine`)
       // Out of the log, into the quarantine, in one transaction: the next load starts clean.
-      await room.writer.compactNow(loaded.setAside)
+      await room.pipeline.compactNow(loaded.setAside)
     }
+    context.hooks.emit('documentLoaded', { name, bytes: loaded.bytes, setAside: loaded.setAside.length })
     return room
   }
 
   /** The last storage failure, until a write succeeds again. */
   get writeError(): Error | null {
-    return this.writer.writeError
+    return this.pipeline.writeError
   }
 
   get pendingWrites(): number {
-    return this.writer.pendingCount
+    return this.pipeline.pendingCount
+  }
+
+  /** A server-side user takes the document: it stays loaded until `release`. */
+  hold(): void {
+    this.holders++
+    if (this.idleTimer) clearTimeout(this.idleTimer)
+    this.idleTimer = null
+  }
+
+  release(): void {
+    this.holders--
+    this.scheduleIdleCheck()
+  }
+
+  /** Submit an update from the server side (the HTTP API, another instance): the same way in as a client's. */
+  submit(update: Uint8Array, origin: Exclude<UpdateOrigin, { kind: 'connection' }>): SubmitResult {
+    return this.pipeline.submit(update, origin)
   }
 
   /** Add a connection: it gets our state vector and everyone's presence. */
   join(connection: Connection): void {
+    if (this.deleted) {
+      connection.close(CloseCode.DOCUMENT_DELETED)
+      return
+    }
     if (this.idleTimer) clearTimeout(this.idleTimer)
     this.idleTimer = null
     this.connections.add(connection)
@@ -142,11 +148,16 @@ export class Room {
 
   /** Start the idle countdown if nobody is here (also used when a join was abandoned mid-load). */
   scheduleIdleCheck(): void {
-    if (this.connections.size > 0 || this.idleTimer) return
+    if (this.connections.size > 0 || this.holders > 0 || this.idleTimer) return
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null
-      if (this.connections.size === 0) this.context.onIdle(this)
+      if (this.connections.size === 0 && this.holders === 0) this.context.onIdle(this)
     }, this.context.roomIdleMs)
+  }
+
+  /** Whether nobody uses the room (no connections, no holders). */
+  get idle(): boolean {
+    return this.connections.size === 0 && this.holders === 0
   }
 
   /**
@@ -198,7 +209,7 @@ export class Room {
   async flush(): Promise<void> {
     for (;;) {
       await Promise.all([...this.connections].map((connection) => connection.inbound.idle()))
-      await this.writer.flush()
+      await this.pipeline.flush()
       if ([...this.connections].every((connection) => connection.inbound.waiting === 0)) return
     }
   }
@@ -209,7 +220,7 @@ export class Room {
     this.idleTimer = null
     if (this.presenceTimer) clearTimeout(this.presenceTimer)
     this.presenceTimer = null
-    this.overlay.clear()
+    this.pipeline.destroy()
     this.doc.destroy()
   }
 
@@ -243,41 +254,22 @@ export class Room {
     connection.send(encodeSyncStep1(Y.encodeStateVector(this.doc)))
   }
 
-  /** The one way an update enters the room: guard, then storage, then the document and the other clients. */
+  /** A client's update: into the pipeline, and what the client is told about it. */
   private receiveUpdate(connection: Connection, update: Uint8Array, updateFrame: Uint8Array | null): void {
-    let result
-    try {
-      result = guardUpdate(this.doc, this.overlay, update, this.context.limits)
-    } catch (error) {
-      if (!(error instanceof UpdateRefused)) throw error
-      this.context.logger.warn(`room "${this.name}": refused an update (${error.message})`)
-      connection.close(error.kind === 'limit' ? CloseCode.LIMIT_EXCEEDED : CloseCode.MALFORMED_MESSAGE)
-      return
+    if (this.deleted) return
+    const result = this.pipeline.submit(update, { kind: 'connection', connection }, { frame: updateFrame, readOnly: connection.grant.access === 'read' })
+    switch (result.status) {
+      case 'refused':
+        this.context.logger.warn(`room "${this.name}": refused an update (${result.reason})`)
+        connection.close(result.kind === 'limit' ? CloseCode.LIMIT_EXCEEDED : CloseCode.MALFORMED_MESSAGE)
+        return
+      case 'read-only':
+        this.refuseWrite(connection)
+        return
+      case 'unchanged':
+      case 'accepted':
+        if (result.cut && updateFrame) this.askToSync(connection)
     }
-    if (result.parts.length === 0) {
-      if (result.cut && updateFrame) this.askToSync(connection)
-      return
-    }
-    if (connection.grant.access === 'read') {
-      // Never stored, applied or relayed. A sync step 2 that adds nothing got
-      // here with no parts (stock clients send one on every connect): silent.
-      this.refuseWrite(connection)
-      return
-    }
-    const addsContent = result.parts.some((part) => part.structs.size > 0)
-    if (addsContent && this.writer.storedBytes + update.byteLength > this.context.limits.maxDocumentBytes) {
-      this.context.logger.warn(`room "${this.name}": refused an update that would take the document past ${this.context.limits.maxDocumentBytes} bytes`)
-      connection.close(CloseCode.LIMIT_EXCEEDED)
-      return
-    }
-    for (const part of result.parts) {
-      const footprint = this.overlay.add(part.structs, part.rootNames)
-      // Relay the received bytes when they are applied whole; a sync step 2 or a part is framed as an update.
-      const frame = part.whole && updateFrame ? updateFrame : encodeUpdate(part.update)
-      connection.queueUpdate()
-      this.writer.enqueue({ update: part.update, frame, origin: { from: connection, footprint, checks: part.checks } })
-    }
-    if (result.cut && updateFrame) this.askToSync(connection)
   }
 
   /**
@@ -303,55 +295,6 @@ export class Room {
     if (now - connection.resyncAskedAt < RESYNC_INTERVAL_MS) return
     connection.resyncAskedAt = now
     connection.send(encodeSyncStep1(Y.encodeStateVector(this.doc)))
-  }
-
-  /** Apply and relay a committed batch, yielding between slices so other rooms keep flowing. */
-  private async commit(batch: PendingWrite<WriteOrigin>[]): Promise<void> {
-    const yielder = createYielder()
-    let index = 0
-    while (index < batch.length) {
-      // One write per connection per slice (see RelaySocket.cork).
-      const corked = batch.length - index > 1 ? [...this.connections] : []
-      for (const connection of corked) connection.socket.cork?.()
-      try {
-        do this.applyAndRelay(batch[index++])
-        while (index < batch.length && !yielder.due)
-      } finally {
-        for (const connection of corked) connection.socket.uncork?.()
-      }
-      if (index < batch.length) await yielder.maybeYield()
-    }
-  }
-
-  private applyAndRelay(write: PendingWrite<WriteOrigin>): void {
-    const { from, footprint, checks } = write.origin
-    from.updateDone()
-    this.overlay.release(footprint)
-    // Stored, but not applied: the reload from storage applies it (or sets it aside).
-    if (this.broken) return
-    let problem: string | null
-    try {
-      Y.applyUpdate(this.doc, write.update)
-      problem = checks.length > 0 ? misplacedItem(this.doc, checks) : null
-    } catch (error) {
-      problem = `Yjs threw: ${String(error)}`
-    }
-    if (problem !== null) {
-      // The copy may be half-changed or out of step with the peers': never relay it; reload it.
-      this.broken = true
-      this.context.logger.error(`room "${this.name}": an accepted update broke the document (${problem}); reloading it`)
-      from.close(CloseCode.MALFORMED_MESSAGE)
-      this.context.onBroken(this)
-      return
-    }
-    if (this.doc.store.pendingStructs || this.doc.store.pendingDs) {
-      // The guard replays Yjs's integration order so this cannot happen; if it
-      // does, pending state would tax every later update: drop it.
-      this.context.logger.error(`room "${this.name}": Yjs kept pending state the guard did not foresee; dropping it`)
-      this.doc.store.pendingStructs = null
-      this.doc.store.pendingDs = null
-    }
-    this.broadcast(write.frame, from)
   }
 
   /**

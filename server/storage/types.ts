@@ -33,6 +33,15 @@ export interface QuarantinedUpdate extends SetAsideUpdate {
   at: Date
 }
 
+/** A stored document as `describe` lists it. */
+export interface StoredDocumentInfo {
+  name: string
+  /** Bytes of its log (snapshot and updates since). */
+  bytes: number
+  /** When its log last grew (null when written by a version that kept no times). */
+  updatedAt: Date | null
+}
+
 export interface DocumentStorage {
   /** The document's log, or an empty log when it was never written. Rejects when storage fails. */
   load(name: string): Promise<StoredDocument>
@@ -56,6 +65,12 @@ export interface DocumentStorage {
   delete(name: string): Promise<void>
   /** Names of every stored document. */
   list(): Promise<string[]>
+  /**
+   * Stored documents with their size and last change, in name order (by
+   * UTF-8 bytes): those starting with `prefix`, after the name `after`, at
+   * most `limit`.
+   */
+  describe(options: { prefix?: string; after?: string; limit: number }): Promise<StoredDocumentInfo[]>
   /** Release connections and file handles; pending writes finish first. */
   close(): Promise<void>
 }

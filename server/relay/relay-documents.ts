@@ -1,0 +1,130 @@
+import type * as Y from 'yjs'
+import { CloseCode } from '../../shared/close-codes.ts'
+import type { DocumentStorage } from '../storage/types.ts'
+import type { GrantedUser } from './grant.ts'
+import type { HookRunner } from './hooks.ts'
+import type { Room } from './room.ts'
+import type { RoomRegistry } from './room-registry.ts'
+
+/** A document opened from the server side (the HTTP API, a script): it stays loaded until `release`. */
+export interface DocumentHandle {
+  readonly name: string
+  /** The document as committed. Read it; never change it (changes go through `submit`). */
+  readonly doc: Y.Doc
+  /** Connections editing it now. */
+  readonly connections: number
+  /**
+   * Submit a Yjs update (v1) the same way a client's goes: checked, stored,
+   * applied, relayed. Resolves once it is committed (`accepted`), or at once
+   * when it adds nothing (`unchanged`); rejects with `DocumentRefusal`.
+   */
+  submit(update: Uint8Array, origin?: { label?: string; user?: GrantedUser }): Promise<'accepted' | 'unchanged'>
+  release(): void
+}
+
+/** Why a server-side submit was refused: `malformed`, over a `limit`, or the document is `gone` (deleted meanwhile). */
+export class DocumentRefusal extends Error {
+  override name = 'DocumentRefusal'
+  constructor(
+    readonly kind: 'malformed' | 'limit' | 'gone',
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** A stored document, as listed. */
+export interface DocumentInfo {
+  name: string
+  /** Stored bytes (the log: a snapshot and the updates since). */
+  bytes: number
+  /** When it last changed (null for logs written before times were kept). */
+  updatedAt: Date | null
+  /** Connections editing it now. */
+  connections: number
+}
+
+/** The relay's documents from the server side. */
+export interface DocumentAccess {
+  /** Open (load or join) a document; release the handle when done. */
+  openDocument(name: string): Promise<DocumentHandle>
+  /** Open, run `use`, release. */
+  withDocument<T>(name: string, use: (handle: DocumentHandle) => T | Promise<T>): Promise<T>
+  /** Whether storage holds the document. */
+  documentExists(name: string): Promise<boolean>
+  /**
+   * Delete a document: its connections are closed with 4410 (permanent), what
+   * they sent is committed, then its storage is removed. False when there was
+   * nothing stored.
+   */
+  deleteDocument(name: string): Promise<boolean>
+  /** Stored documents in name order, after the cursor `after`, at most `limit`. */
+  listDocuments(options: { prefix?: string; after?: string; limit: number }): Promise<DocumentInfo[]>
+}
+
+export function createDocumentAccess(registry: RoomRegistry, storage: DocumentStorage, hooks: HookRunner, closing: () => boolean): DocumentAccess {
+  const handleOf = (room: Room): DocumentHandle => {
+    let released = false
+    return {
+      name: room.name,
+      doc: room.doc,
+      get connections() {
+        return room.connections.size
+      },
+      async submit(update, origin = {}) {
+        if (room.deleted) throw new DocumentRefusal('gone', 'the document was deleted')
+        const result = room.submit(update, { kind: 'server', label: origin.label ?? 'api', ...(origin.user ? { user: origin.user } : {}) })
+        if (result.status === 'refused') throw new DocumentRefusal(result.kind, result.reason)
+        if (result.status === 'unchanged' || result.status === 'read-only') return 'unchanged'
+        await result.committed
+        return 'accepted'
+      },
+      release() {
+        if (released) return
+        released = true
+        room.release()
+      },
+    }
+  }
+
+  const documentExists = async (name: string): Promise<boolean> => {
+    // Names sort before every longer name they are a prefix of: the first entry is the name itself, if stored.
+    const [first] = await storage.describe({ prefix: name, limit: 1 })
+    return first?.name === name
+  }
+
+  const access: DocumentAccess = {
+    async openDocument(name) {
+      if (closing()) throw new Error('the relay is shutting down')
+      const room = await registry.acquire(name)
+      room.hold()
+      return handleOf(room)
+    },
+    async withDocument(name, use) {
+      const handle = await access.openDocument(name)
+      try {
+        return await use(handle)
+      } finally {
+        handle.release()
+      }
+    },
+    documentExists,
+    async deleteDocument(name) {
+      const existed = await documentExists(name)
+      const room = registry.get(name)
+      if (room) {
+        // No more joins or writes; what was sent before is committed, then the storage goes.
+        room.deleted = true
+        await registry.evict(room, CloseCode.DOCUMENT_DELETED, { force: true })
+      }
+      await storage.delete(name)
+      if (existed || room) hooks.emit('documentDeleted', { name })
+      return existed
+    },
+    async listDocuments({ prefix, after, limit }) {
+      const stored = await storage.describe({ ...(prefix ? { prefix } : {}), ...(after !== undefined ? { after } : {}), limit })
+      return stored.map((info) => ({ ...info, connections: registry.get(info.name)?.connections.size ?? 0 }))
+    },
+  }
+  return access
+}

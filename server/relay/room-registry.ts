@@ -1,0 +1,124 @@
+import { CloseCode, type CloseCodeEntry } from '../../shared/close-codes.ts'
+import { Room, type RoomContext } from './room.ts'
+
+/** What the registry needs besides what every room needs. */
+export type RegistryContext = Omit<RoomContext, 'onIdle' | 'onBroken'>
+
+/**
+ * The loaded documents: loading them (one load however many join at once),
+ * holding them while connections or server-side users need them, and
+ * unloading them once idle with everything committed. A room is loading (its
+ * promise), loaded, or unloading; a join during an unload waits for it and
+ * loads again. A failed load leaves nothing behind: the next join tries anew.
+ */
+export class RoomRegistry {
+  private readonly loading = new Map<string, Promise<Room>>()
+  private readonly loaded = new Map<string, Room>()
+  /** Rooms being unloaded: still counted until their writes are done. */
+  private readonly unloading = new Map<string, { room: Room; done: Promise<void> }>()
+  private readonly context: RoomContext
+
+  constructor(
+    context: RegistryContext,
+    /** Settles when rooms may load (stored names brought to the current rules first). */
+    private readonly ready: Promise<void>,
+  ) {
+    this.context = {
+      ...context,
+      onIdle: (room) => void this.unload(room),
+      onBroken: (room) => this.reload(room),
+    }
+  }
+
+  /** The room of `name`, loading it if needed. Rejects when storage fails. */
+  acquire(name: string): Promise<Room> {
+    let entry = this.loading.get(name)
+    if (!entry) {
+      const load = async (): Promise<Room> => {
+        await this.ready
+        await this.unloading.get(name)?.done
+        const room = await Room.load(name, this.context)
+        this.loaded.set(name, room)
+        return room
+      }
+      entry = load()
+      this.loading.set(name, entry)
+      const failed = entry
+      failed.catch(() => {
+        if (this.loading.get(name) === failed) this.loading.delete(name)
+      })
+    }
+    return entry
+  }
+
+  /** The room of `name` if it is loaded now. */
+  get(name: string): Room | undefined {
+    return this.loaded.get(name)
+  }
+
+  get rooms(): IterableIterator<Room> {
+    return this.loaded.values()
+  }
+
+  /** Loaded rooms and rooms still unloading (their writes not done). */
+  *allRooms(): Generator<Room> {
+    yield* this.loaded.values()
+    for (const { room } of this.unloading.values()) yield room
+  }
+
+  get size(): number {
+    return this.loaded.size
+  }
+
+  /** Unload a room nobody uses: once its writes are committed, it leaves memory. */
+  async unload(room: Room, options: { force?: boolean } = {}): Promise<void> {
+    if (this.loaded.get(room.name) !== room || (!room.idle && !options.force)) return
+    this.loading.delete(room.name)
+    this.loaded.delete(room.name)
+    const entry = { room, done: room.flush().then(() => room.destroy()) }
+    this.unloading.set(room.name, entry)
+    try {
+      await entry.done
+      this.context.hooks.emit('documentUnloaded', { name: room.name })
+    } finally {
+      if (this.unloading.get(room.name) === entry) this.unloading.delete(room.name)
+    }
+  }
+
+  /**
+   * Close every connection of a room with `code` and unload it (the next join
+   * loads it afresh). `force` unloads it even while server-side users hold it
+   * (a deleted document: their submits are refused from now on).
+   */
+  evict(room: Room, code: CloseCodeEntry, options: { force?: boolean } = {}): Promise<void> {
+    for (const connection of [...room.connections]) {
+      room.leave(connection)
+      connection.close(code)
+    }
+    if (options.force) return this.unload(room, { force: true })
+    return room.idle ? this.unload(room) : Promise.resolve()
+  }
+
+  /** Its copy may be half-changed: everyone reconnects to a fresh load. */
+  private reload(room: Room): void {
+    void this.evict(room, CloseCode.ROOM_RESET)
+  }
+
+  /**
+   * Unload everything for shutdown: connections are already closed; commit
+   * what is pending. Resolves once every room has drained.
+   */
+  async drainAll(): Promise<void> {
+    await Promise.allSettled([...this.loading.values()])
+    await Promise.all([
+      ...[...this.loaded.values()].map(async (room) => {
+        for (const connection of room.connections) room.leave(connection)
+        await room.flush()
+        room.destroy()
+      }),
+      ...[...this.unloading.values()].map((entry) => entry.done),
+    ])
+    this.loading.clear()
+    this.loaded.clear()
+  }
+}
