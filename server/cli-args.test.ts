@@ -49,10 +49,14 @@ const DEFAULTS: CliConfig = {
   authSecrets: [],
   authPublicKeys: [],
   authJwksUrls: [],
+  logLevel: 'info',
+  logFormat: 'auto',
+  webhookUrls: [],
+  webhookSecret: '',
 }
 
 /** The settings that take one value (lists, and the TLS files read from disk, are tested on their own below). */
-type ScalarKey = Exclude<keyof typeof SETTINGS, 'authSecrets' | 'authPublicKeys' | 'authJwksUrls' | 'allowedOrigins' | 'trustProxy' | 'tlsCert' | 'tlsKey'>
+type ScalarKey = Exclude<keyof typeof SETTINGS, 'authSecrets' | 'authPublicKeys' | 'authJwksUrls' | 'allowedOrigins' | 'trustProxy' | 'webhookUrls' | 'tlsCert' | 'tlsKey'>
 
 /** A valid value per setting, unlike the default, as flag/env text and as parsed. */
 const SAMPLE: Record<ScalarKey, [string, string | number]> = {
@@ -73,6 +77,9 @@ const SAMPLE: Record<ScalarKey, [string, string | number]> = {
   maxUpgradesPerMinute: ['0', 0],
   handshakeTimeoutMs: ['2500', 2500],
   databaseUrl: ['postgres://u@db/x', 'postgres://u@db/x'],
+  logLevel: ['warn', 'warn'],
+  logFormat: ['json', 'json'],
+  webhookSecret: ['w'.repeat(32), 'w'.repeat(32)],
 }
 const OTHER: Record<ScalarKey, string> = {
   host: '::1',
@@ -92,6 +99,9 @@ const OTHER: Record<ScalarKey, string> = {
   maxUpgradesPerMinute: '30',
   handshakeTimeoutMs: '3000',
   databaseUrl: 'postgresql://other@db/y',
+  logLevel: 'error',
+  logFormat: 'pretty',
+  webhookSecret: 'o'.repeat(40),
 }
 
 const allKeys = Object.keys(SETTINGS) as (keyof typeof SETTINGS)[]
@@ -361,5 +371,37 @@ describe('network settings', () => {
     expect(parsed.tls).toEqual({ cert: '-----BEGIN cert.pem-----\n', key: '-----BEGIN key.pem-----\n' })
     expect(cliError(['--tls-cert', 'cert.pem'])).toMatch(/go together/)
     expect(() => parseCli(['--tls-cert', 'cert.txt', '--tls-key', 'key.pem'], {}, io)).toThrow(/not a PEM file/)
+  })
+})
+
+describe('logs and webhooks', () => {
+  it('takes the log level and format from the closed lists, and nothing else', () => {
+    for (const level of ['trace', 'debug', 'info', 'warn', 'error', 'silent']) expect(config(parseCli(['--log-level', level], {})).logLevel).toBe(level)
+    for (const format of ['auto', 'json', 'pretty']) expect(config(parseCli([], { COLLAB_RELAY_LOG_FORMAT: format })).logFormat).toBe(format)
+    expect(cliError(['--log-level', 'verbose'])).toBe('--log-level: expected one of trace, debug, info, warn, error, silent, got "verbose"')
+    expect(cliError([], { COLLAB_RELAY_LOG_FORMAT: 'xml' })).toBe('COLLAB_RELAY_LOG_FORMAT: expected one of auto, json, pretty, got "xml"')
+  })
+
+  it('takes webhook URLs from repeated flags or a comma-separated variable, and refuses what is not http(s)', () => {
+    expect(config(parseCli(['--webhook-url', 'https://a.example/hook', '--webhook-url', 'http://127.0.0.1:9000/x'], {})).webhookUrls).toEqual([
+      'https://a.example/hook',
+      'http://127.0.0.1:9000/x',
+    ])
+    expect(config(parseCli([], { COLLAB_RELAY_WEBHOOK_URL: 'https://a.example/1, https://b.example/2' })).webhookUrls).toEqual([
+      'https://a.example/1',
+      'https://b.example/2',
+    ])
+    expect(cliError(['--webhook-url', 'a.example/hook'])).toBe('--webhook-url: not a URL (expected https://… or http://…)')
+    expect(cliError([], { COLLAB_RELAY_WEBHOOK_URL: 'https://ok.example,ftp://b.example' })).toBe(
+      'COLLAB_RELAY_WEBHOOK_URL item 2: expected an https:// (or http://) URL, got ftp:',
+    )
+  })
+
+  it('refuses a short webhook secret, saying its length and never the secret', () => {
+    const short = 'short-webhook-secret'
+    const message = cliError(['--webhook-secret', short])
+    expect(message).toMatch(/^--webhook-secret: the secret is 20 bytes; webhook signatures need at least 32/)
+    expect(message).not.toContain(short)
+    expect(cliError([], { COLLAB_RELAY_WEBHOOK_SECRET: short })).toMatch(/^COLLAB_RELAY_WEBHOOK_SECRET: the secret is 20 bytes/)
   })
 })

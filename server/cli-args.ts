@@ -6,6 +6,7 @@ import type { IssueTokenOptions } from './auth/issue-token.ts'
 import { MEMORY_SWITCH, SETTINGS, type Setting, type ValuedSetting } from './cli-settings.ts'
 import { createTrustedProxies } from './http/client-address.ts'
 import { createOriginCheck } from './http/origin-check.ts'
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './ops/logger.ts'
 
 export { AUTH_FLAGS, MEMORY_SWITCH, OPEN_RELAY_WARNING, SETTINGS, type Setting } from './cli-settings.ts'
 
@@ -46,6 +47,13 @@ export interface CliConfig {
   authPublicKeys: CliPublicKey[]
   /** JWKS addresses (`--auth-jwks-url`). */
   authJwksUrls: string[]
+  logLevel: LogLevel
+  /** `auto`: pretty when stderr is a terminal, json otherwise (main.ts decides). */
+  logFormat: LogFormat | 'auto'
+  /** Where webhook events are POSTed; empty: no webhooks. */
+  webhookUrls: string[]
+  /** The HMAC-SHA256 key webhook requests are signed with; '' for unsigned. */
+  webhookSecret: string
 }
 
 /** A public key as the CLI read it: where from, its PEM text, the algorithm it verifies. */
@@ -57,7 +65,7 @@ export interface CliPublicKey {
 
 
 /** The settings that may be given several times (and as a comma-separated variable). */
-type RepeatableSetting = 'authSecrets' | 'authPublicKeys' | 'authJwksUrls' | 'allowedOrigins' | 'trustProxy'
+type RepeatableSetting = 'authSecrets' | 'authPublicKeys' | 'authJwksUrls' | 'allowedOrigins' | 'trustProxy' | 'webhookUrls'
 
 /** The claims `collab-relay token` signs: everything `issueToken` takes but the secret. */
 export type TokenClaims = Omit<IssueTokenOptions, 'secret'>
@@ -81,6 +89,9 @@ const NODE_IO: CliIo = { readFile: (path) => readFileSync(path, 'utf8') }
 export class CliError extends Error {
   override name = 'CliError'
 }
+
+/** Shortest `--webhook-secret`: as long as the HMAC-SHA256 output, like the HS256 secrets. */
+const MIN_WEBHOOK_SECRET_BYTES = 32
 
 /** Longest `--expires`: ten years. */
 const MAX_TOKEN_SECONDS = 10 * 365 * 86_400
@@ -275,6 +286,28 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     checked(`${from} "${value}"`, () => parseJwksUrl(value))
     return value
   })
+  const oneOf = <T extends string>(key: 'logLevel' | 'logFormat', allowed: readonly T[]): T => {
+    const { value, from } = raw(key)
+    if (!(allowed as readonly string[]).includes(value)) throw new CliError(`${from}: expected one of ${allowed.join(', ')}, got "${value}"`)
+    return value as T
+  }
+  const logLevel = oneOf('logLevel', LOG_LEVELS)
+  const logFormat = oneOf('logFormat', ['auto', ...LOG_FORMATS] as const)
+  const webhookUrls = listed(values, env, 'webhookUrls').map(({ value, from }) => {
+    // Only what the URL is, never its query or credentials: they may hold a key.
+    const parsed = checked(from, () => parseWebhookUrl(value))
+    return parsed.href
+  })
+  const webhookSecret = raw('webhookSecret')
+  if (webhookSecret.from !== 'default') {
+    const bytes = new TextEncoder().encode(webhookSecret.value).length
+    if (bytes < MIN_WEBHOOK_SECRET_BYTES) {
+      // The length only: a secret, even a bad one, is never echoed.
+      throw new CliError(
+        `${webhookSecret.from}: the secret is ${bytes} bytes; webhook signatures need at least ${MIN_WEBHOOK_SECRET_BYTES}: generate one with \`openssl rand -base64 32\``,
+      )
+    }
+  }
 
   return {
     kind: 'serve',
@@ -305,6 +338,22 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       authSecrets,
       authPublicKeys,
       authJwksUrls,
+      logLevel,
+      logFormat,
+      webhookUrls,
+      webhookSecret: webhookSecret.value,
     },
   }
+}
+
+/** A webhook address: http(s), said without its query when it is refused. */
+function parseWebhookUrl(value: string): URL {
+  let parsed: URL
+  try {
+    parsed = new URL(value)
+  } catch {
+    throw new RangeError('not a URL (expected https://… or http://…)')
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new RangeError(`expected an https:// (or http://) URL, got ${parsed.protocol}`)
+  return parsed
 }

@@ -55,7 +55,7 @@ export function tokenHelpText(): string {
     option('--name <name>', 'the name others see (the relay writes it into presence)'),
     option('--color <#rrggbb>', "the user's colour"),
     option('--sub <id>', 'a stable user ID'),
-    option('--admin', 'mark the user an admin (for the document API to come; nothing uses it yet)'),
+    option('--admin', 'mark the user an admin (with --doc *, may read /metrics)'),
     option(`--${SETTINGS.authSecrets.flag} <value>`, `the secret to sign with (env ${SETTINGS.authSecrets.env})`),
     option('-h, --help', 'print this help and exit'),
     '',

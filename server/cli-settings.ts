@@ -143,6 +143,31 @@ export const SETTINGS = {
     repeatable: true,
     help: "require tokens signed with a key from this JWKS (an identity provider's jwks_uri); repeatable",
   },
+  logLevel: {
+    flag: 'log-level',
+    env: 'COLLAB_RELAY_LOG_LEVEL',
+    default: 'info',
+    help: 'trace, debug, info, warn, error or silent; records below it are not written',
+  },
+  logFormat: {
+    flag: 'log-format',
+    env: 'COLLAB_RELAY_LOG_FORMAT',
+    default: 'auto',
+    help: 'json (one JSON object a line), pretty (one readable line), or auto: pretty on a terminal, json otherwise',
+  },
+  webhookUrls: {
+    flag: 'webhook-url',
+    env: 'COLLAB_RELAY_WEBHOOK_URL',
+    default: '',
+    repeatable: true,
+    help: 'POST document.created, document.changed (debounced) and document.deleted events here as JSON; repeatable',
+  },
+  webhookSecret: {
+    flag: 'webhook-secret',
+    env: 'COLLAB_RELAY_WEBHOOK_SECRET',
+    default: '',
+    help: 'sign webhook requests with HMAC-SHA256 under this secret (32+ bytes; the variable keeps it out of ps)',
+  },
 } as const satisfies Record<ValuedSetting, Setting>
 
 /** The options the relay verifies tokens with, as the error messages name them. */

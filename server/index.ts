@@ -19,6 +19,19 @@ export {
   type RelayServer,
   type WebSocketServerOptions,
 } from './http/serve.ts'
+export { createOpsApp, type OpsAppOptions, type Readiness } from './ops/ops-app.ts'
+export { createRelayMetrics, type RelayMetrics, type RelayMetricsOptions } from './ops/metrics.ts'
+export {
+  createWebhooks,
+  signWebhook,
+  verifyWebhook,
+  WebhookEvent,
+  type Webhooks,
+  type WebhookOptions,
+  type WebhookPayload,
+  type WebhookStats,
+} from './ops/webhooks.ts'
+export { createPinoLogger, LOG_LEVELS, LOG_FORMATS, type LogLevel, type LogFormat, type PinoLoggerOptions, type PinoRelayLogger } from './ops/logger.ts'
 export { createMemoryStorage } from './storage/memory.ts'
 export { createSqliteStorage, type SqliteStorageOptions } from './storage/sqlite.ts'
 export { createPostgresStorage, type PostgresStorageOptions } from './storage/postgres.ts'

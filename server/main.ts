@@ -3,7 +3,7 @@
  * environment or installs signal handlers.
  */
 import { networkInterfaces } from 'node:os'
-import { CliError, OPEN_RELAY_WARNING, parseCli, type CliConfig } from './cli-args.ts'
+import { CliError, OPEN_RELAY_WARNING, SETTINGS, parseCli, type CliConfig } from './cli-args.ts'
 import { helpText, tokenHelpText } from './cli-help.ts'
 import { createJwtAuthenticator } from './auth/jwt-authenticator.ts'
 import { issueToken } from './auth/issue-token.ts'
@@ -11,20 +11,18 @@ import { loggableUrl } from './auth/key-checks.ts'
 import type { Authenticate } from './http/authenticate.ts'
 import { createRelay } from './relay/relay.ts'
 import { openStorage } from './storage/open-storage.ts'
-import type { RelayLogger } from './relay/relay-socket.ts'
 import { serveRelay, type RelayServer } from './http/serve.ts'
+import { createPinoLogger } from './ops/logger.ts'
+import { createRelayMetrics } from './ops/metrics.ts'
+import { createWebhooks, type Webhooks } from './ops/webhooks.ts'
 import { VERSION } from './version.ts'
 
 /** How long shutdown may take before the process gives up and exits 1. */
 const SHUTDOWN_DEADLINE_MS = 10_000
 /** How often a relay started through npm checks that npm is still there. */
 const PARENT_CHECK_MS = 500
-
-const logger: RelayLogger = {
-  info: (message) => process.stderr.write(`${message}\n`),
-  warn: (message) => process.stderr.write(`warning: ${message}\n`),
-  error: (message, error) => process.stderr.write(`error: ${message}${error ? `: ${String(error)}` : ''}\n`),
-}
+/** Of the shutdown deadline, what webhooks may take to send what is queued. */
+const WEBHOOK_SHUTDOWN_MS = 3_000
 
 /**
  * Stop requests, from signals or from losing npm, accepted from the first
@@ -136,19 +134,28 @@ async function main(): Promise<void> {
     return
   }
   const { config } = command
+  // Everything from here on is a log record on stderr (JSON lines unless a
+  // person watches), except the one stdout line and the OPEN warning.
+  const logger = createPinoLogger({
+    level: config.logLevel,
+    format: config.logFormat === 'auto' ? (process.stderr.isTTY ? 'pretty' : 'json') : config.logFormat,
+  })
   const auth = authenticatorFor(config)
   let opened
   try {
     opened = await openStorage(config)
   } catch (error) {
-    process.stderr.write(`collab-relay: cannot open storage: ${(error as Error).message}\n`)
+    logger.error(`cannot open storage: ${(error as Error).message}`)
     process.exit(1)
   }
   const storage = opened.storage
   // Open, but nothing written yet: closing it is all there is to do.
   stopping.whenStopped(() => void storage.close().finally(() => process.exit(0)))
+  const webhooks: Webhooks | null =
+    config.webhookUrls.length > 0 ? createWebhooks({ urls: config.webhookUrls, ...(config.webhookSecret ? { secret: config.webhookSecret } : {}), logger }) : null
   const relay = createRelay({
     logger,
+    hooks: webhooks ? [webhooks] : [],
     storage: opened.storage,
     roomIdleMs: config.roomIdleMs,
     compactAfterUpdates: config.compactAfterUpdates,
@@ -176,9 +183,10 @@ async function main(): Promise<void> {
       trustProxy: config.trustProxy,
       handshakeTimeoutMs: config.handshakeTimeoutMs,
       ...(config.tls ? { tls: config.tls } : {}),
+      metrics: createRelayMetrics(relay, webhooks ? { webhooks } : {}),
     })
   } catch (error) {
-    process.stderr.write(`collab-relay: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}\n`)
+    logger.error(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`)
     await opened.storage.close().catch(() => {})
     process.exit(1)
   }
@@ -188,7 +196,14 @@ async function main(): Promise<void> {
     logger.info(`access: ${auth.description}`)
     for (const url of plainHttpJwks(config)) logger.warn(`the JWKS ${url} is fetched over plain HTTP: anyone on the way can swap the keys; use https://`)
   } else {
+    // A plain line, whatever the log level and format: it must not be missed.
     process.stderr.write(`${OPEN_RELAY_WARNING}\n`)
+  }
+  logger.info(`metrics: GET /metrics${auth ? ' (with an admin token for every document)' : ''}; readiness: GET /readyz`)
+  if (webhooks) {
+    const targets = config.webhookUrls.map((url) => loggableUrl(new URL(url))).join(', ')
+    logger.info(`webhooks: document events to ${targets}${config.webhookSecret ? ', signed' : ''}`)
+    if (!config.webhookSecret) logger.warn(`webhooks are not signed: receivers cannot tell them from forgeries; set --${SETTINGS.webhookSecret.flag} (${SETTINGS.webhookSecret.env})`)
   }
   if (!stopping.requested()) {
     const urls = reachableUrls(config.host, server.port, config.tls ? 'https' : 'http')
@@ -203,16 +218,20 @@ async function main(): Promise<void> {
       process.exit(1)
     }, SHUTDOWN_DEADLINE_MS)
     deadline.unref()
-    server.close().then(
-      () => {
-        logger.info('stopped: every update is stored')
-        process.exit(0)
-      },
-      (error: unknown) => {
-        logger.error('shutdown failed', error)
-        process.exit(1)
-      },
-    )
+    server
+      .close()
+      // After the relay: its last changes are in the webhook queue by then.
+      .then(() => webhooks?.close({ timeoutMs: WEBHOOK_SHUTDOWN_MS }))
+      .then(
+        () => {
+          logger.info('stopped: every update is stored')
+          process.exit(0)
+        },
+        (error: unknown) => {
+          logger.error('shutdown failed', error)
+          process.exit(1)
+        },
+      )
   })
 }
 

@@ -62,7 +62,7 @@ const nodes: Record<string, NodeSpec> = {
     parseDOM: [
       {
         tag: 'ol',
-        getAttrs: (dom) => ({ order: (dom as HTMLElement).hasAttribute('start') ? Number((dom as HTMLElement).getAttribute('start')) : 1 }),
+        getAttrs: (dom) => ({ order: dom.hasAttribute('start') ? Number(dom.getAttribute('start')) : 1 }),
       },
     ],
     toDOM: (node): DOMOutputSpec => (node.attrs.order === 1 ? ['ol', 0] : ['ol', { start: node.attrs.order }, 0]),
@@ -91,7 +91,7 @@ const marks: Record<string, MarkSpec> = {
     parseDOM: [
       {
         tag: 'a[href]',
-        getAttrs: (dom) => ({ href: (dom as HTMLElement).getAttribute('href'), title: (dom as HTMLElement).getAttribute('title') }),
+        getAttrs: (dom) => ({ href: dom.getAttribute('href'), title: dom.getAttribute('title') }),
       },
     ],
     toDOM: (mark): DOMOutputSpec => ['a', { href: safeHref(mark.attrs.href), title: mark.attrs.title, rel: 'noopener noreferrer nofollow' }, 0],

@@ -172,7 +172,8 @@ describe('addresses people can open', () => {
     const cli = await spawnCli(['--port', '0', '--memory', '--host', '0.0.0.0'])
     relays.push(cli)
     expect(cli.stdoutLines).toEqual([`listening on http://0.0.0.0:${cli.port}`])
-    const match = /open the editor at (.+)/.exec(cli.stderr)
+    // The message of a JSON log record (stderr is not a terminal): up to its closing quote.
+    const match = /open the editor at ([^"\n]+)/.exec(cli.stderr)
     expect(match, cli.stderr).not.toBeNull()
     const urls = match![1].split(' or ')
     expect(urls).toContain(`http://127.0.0.1:${cli.port}`)

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { rmSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import * as Y from 'yjs'
-import type { DocumentStorage, QuarantinedUpdate, SetAsideUpdate } from '../server/storage/types.ts'
+import type { DocumentStorage, QuarantinedUpdate, SetAsideUpdate, StoredDocumentInfo } from '../server/storage/types.ts'
 import { createRandom, testSeed } from './support/harness.ts'
 import {
   createPostgresBackend,
@@ -15,10 +15,17 @@ import {
   createStorageBackends,
   Editing,
   replayText,
+  type PostgresBackend,
+  type SqliteBackend,
+  type StorageBackend,
 } from './support/storage-backends.ts'
 
 const backends = createStorageBackends()
 const utf8 = new TextEncoder()
+/** The schema version the backends migrate to. */
+const CURRENT_SCHEMA = 3
+/** PostgreSQL stamps with its own clock: allow it a little skew. */
+const POSTGRES_SKEW = 5_000
 
 /** Distinct, recognisable bytes: the storage is byte-level and must not care what they are. */
 const bytes = (label: string): Uint8Array => utf8.encode(label)
@@ -54,6 +61,29 @@ const CAFE_NFD = 'cafe\u0301'
 function expectIncreasing(heads: readonly number[]): void {
   for (let i = 1; i < heads.length; i++) expect(heads[i], `head ${i} after head ${i - 1}`).toBeGreaterThan(heads[i - 1])
 }
+
+/** The order `describe` promises: by UTF-8 bytes (not JavaScript's UTF-16 `<`, not a locale's). */
+const byUtf8 = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
+const inByteOrder = (names: readonly string[]): string[] => [...names].sort(byUtf8)
+const namesOf = (infos: readonly StoredDocumentInfo[]): string[] => infos.map((info) => info.name)
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Everything `describe` lists (the largest page). */
+const describeAll = (storage: DocumentStorage, options: { prefix?: string; after?: string } = {}): Promise<StoredDocumentInfo[]> =>
+  storage.describe({ ...options, limit: 10_000 })
+
+/** One document as `describe` lists it, or undefined when it is not listed. */
+async function infoOf(storage: DocumentStorage, name: string): Promise<StoredDocumentInfo | undefined> {
+  // A name sorts before every longer name it is a prefix of.
+  const [first] = await storage.describe({ prefix: name, limit: 1 })
+  return first?.name === name ? first : undefined
+}
+
+/** Names that sort differently by UTF-8 bytes, by UTF-16 code units and by any locale. */
+const ORDER_NAMES = [
+  'b', 'B', 'a', 'A-doc', 'doc', 'doc/x', 'doc-x', 'doc x', 'docs', 'doc/x/y', 'e', 'é', 'z', 'Z',
+  '😀', '\uff21', '文書', 'team/q4 plan', 'team', CAFE_NFC, CAFE_NFD, '', '\u{10ffff}', '~',
+]
 
 describe.each(backends)('storage contract: $name', (backend) => {
   let storage: DocumentStorage
@@ -379,6 +409,187 @@ describe.each(backends)('storage contract: $name', (backend) => {
     expect(stored.bytes).toBe(totalBytes(updates))
     expect(replayText(stored.updates)).toBe(editing.text)
   })
+
+  it('describes every stored document in UTF-8 byte order, with the bytes of its log', async () => {
+    const sizes = new Map<string, number>()
+    for (const [i, name] of ORDER_NAMES.entries()) {
+      const updates = [bytes(`content of ${name}`), bytes('x'.repeat(i + 1))]
+      await storage.append(name, updates)
+      sizes.set(name, totalBytes(updates))
+    }
+    const expected = inByteOrder(ORDER_NAMES)
+    // The order is not what a plain sort or a locale would give, or this test would prove little.
+    expect(expected).not.toEqual([...ORDER_NAMES].sort())
+    expect(expected).not.toEqual([...ORDER_NAMES].sort((a, b) => a.localeCompare(b)))
+
+    const described = await describeAll(storage)
+    expect(namesOf(described)).toEqual(expected)
+    for (const info of described) expect(info.bytes, info.name).toBe(sizes.get(info.name))
+    // Each name once, and exactly the names `list` has.
+    expect([...(await storage.list())].sort(byUtf8)).toEqual(expected)
+  })
+
+  it('describes only the names that start with the prefix, taken literally', async () => {
+    const names = [
+      'a', 'a%', 'a%b', 'a_b', 'axb', 'ab', 'A%b', 'a\\b', 'a\\%', '%', '_x',
+      'é', 'é/1', 'e', 'e/1', '😀', '😀/x', '😁',
+      'x\uffff', 'x\uffffy', 'x\u{10000}', 'x\u{10ffff}', 'x\u{10ffff}z', 'x\ud7ff!', 'x\ue000', 'y',
+      'doc', 'doc/x', 'doc-x', 'docs',
+    ]
+    for (const name of names) await storage.append(name, [bytes(name.length > 0 ? name : 'empty')])
+    const prefixes = [
+      '', 'a', 'a%', 'a_', 'a\\', 'a\\%', '%', '_', 'A', 'é', 'e', '😀', 'x\uffff', 'x\u{10ffff}', 'x\ud7ff',
+      'x', 'doc', 'doc/', 'docs', 'docsx', 'nothing', '\u{10ffff}',
+    ]
+    for (const prefix of prefixes) {
+      const expected = inByteOrder(names.filter((name) => name.startsWith(prefix)))
+      expect(namesOf(await describeAll(storage, { prefix })), `prefix ${JSON.stringify(prefix)}`).toEqual(expected)
+    }
+    // `%` and `_` match only themselves.
+    expect(namesOf(await describeAll(storage, { prefix: 'a%' }))).toEqual(['a%', 'a%b'])
+    expect(namesOf(await describeAll(storage, { prefix: 'a_' }))).toEqual(['a_b'])
+  })
+
+  it('pages through every document after a cursor, without duplicates or gaps', async () => {
+    for (const name of ORDER_NAMES) await storage.append(name, [bytes(`content of ${name}`)])
+    const walk = async (prefix?: string): Promise<string[]> => {
+      const seen: string[] = []
+      for (let page = 0; page < 100; page++) {
+        const after = seen.at(-1)
+        const entries = await storage.describe({ ...(prefix !== undefined ? { prefix } : {}), ...(after !== undefined ? { after } : {}), limit: 2 })
+        expect(entries.length).toBeLessThanOrEqual(2)
+        if (entries.length === 0) return seen
+        seen.push(...namesOf(entries))
+      }
+      throw new Error('paging did not end')
+    }
+    // The empty name comes first: the first page starts without a cursor.
+    expect(await walk()).toEqual(inByteOrder(ORDER_NAMES))
+    expect(await walk('doc')).toEqual(inByteOrder(ORDER_NAMES.filter((name) => name.startsWith('doc'))))
+    expect(await walk('team')).toEqual(['team', 'team/q4 plan'])
+
+    // A cursor need not be a stored name; one before the prefix's range starts at its beginning, one after it ends it.
+    const after = (cursor: string, prefix?: string): Promise<string[]> =>
+      describeAll(storage, { ...(prefix !== undefined ? { prefix } : {}), after: cursor }).then(namesOf)
+    expect(await after('c')).toEqual(inByteOrder(ORDER_NAMES).filter((name) => byUtf8(name, 'c') > 0))
+    expect(await after('doc', 'doc')).toEqual(['doc x', 'doc-x', 'doc/x', 'doc/x/y', 'docs'])
+    expect(await after('a', 'doc')).toEqual(['doc', 'doc x', 'doc-x', 'doc/x', 'doc/x/y', 'docs'])
+    expect(await after('docs', 'doc')).toEqual([])
+    expect(await after('\u{10ffff}')).toEqual([])
+    // Strictly after: the empty name is not after itself.
+    expect((await after('')).length).toBe(ORDER_NAMES.length - 1)
+  })
+
+  it('refuses a limit that is not an integer from 1 to 10 000', async () => {
+    await storage.append('doc', [bytes('one')])
+    for (const limit of [0, -1, 1.5, 10_001, Number.NaN, Number.POSITIVE_INFINITY, '2' as unknown as number, undefined as unknown as number]) {
+      await expect(storage.describe({ limit }), `limit ${String(limit)}`).rejects.toThrow(RangeError)
+    }
+    expect(namesOf(await storage.describe({ limit: 1 }))).toEqual(['doc'])
+    expect(namesOf(await storage.describe({ limit: 10_000 }))).toEqual(['doc'])
+  })
+
+  it('counts the bytes of the log: each append adds, a compaction leaves its snapshot and the tail', async () => {
+    expect(await infoOf(storage, 'doc')).toBeUndefined()
+    await storage.append('doc', [bytes('one'), bytes('two!')])
+    expect((await infoOf(storage, 'doc'))?.bytes).toBe(7)
+    const head = await storage.append('doc', [bytes('three')])
+    await storage.append('doc', [bytes('four'), bytes('five')])
+    await storage.append('other', [bytes('not counted in doc')])
+    expect((await infoOf(storage, 'doc'))?.bytes).toBe(7 + 5 + 8)
+
+    // Set-aside updates go to the quarantine, whose bytes are not the log's.
+    await storage.compact('doc', bytes('merged'), head, [{ update: bytes('aside, large '.repeat(10)), reason: 'why' }])
+    const compacted = await infoOf(storage, 'doc')
+    expect(compacted?.bytes).toBe('merged'.length + 8)
+    expect(compacted?.bytes).toBe((await storage.load('doc')).bytes)
+    expect((await infoOf(storage, 'other'))?.bytes).toBe('not counted in doc'.length)
+  })
+
+  it('moves updatedAt when the log grows, and keeps it through compaction and rename', async () => {
+    // PostgreSQL stamps with its own clock; the others use this process's.
+    const skew = backend.name === 'postgres' ? POSTGRES_SKEW : 0
+    const appendTimed = async (name: string, updates: Uint8Array[]): Promise<{ head: number; before: number; after: number }> => {
+      const before = Date.now()
+      const head = await storage.append(name, updates)
+      return { head, before, after: Date.now() }
+    }
+    const updatedAt = async (name: string): Promise<number> => {
+      const info = await infoOf(storage, name)
+      expect(info?.updatedAt, name).toBeInstanceOf(Date)
+      return info!.updatedAt!.getTime()
+    }
+    const expectWithin = (at: number, window: { before: number; after: number }): void => {
+      expect(at).toBeGreaterThanOrEqual(window.before - skew)
+      expect(at).toBeLessThanOrEqual(window.after + skew)
+    }
+
+    const first = await appendTimed('doc', [bytes('one')])
+    const firstAt = await updatedAt('doc')
+    expectWithin(firstAt, first)
+    const bystander = await appendTimed('bystander', [bytes('elsewhere')])
+    const bystanderAt = await updatedAt('bystander')
+    expectWithin(bystanderAt, bystander)
+
+    await sleep(25)
+    const second = await appendTimed('doc', [bytes('two'), bytes('three')])
+    const secondAt = await updatedAt('doc')
+    expectWithin(secondAt, second)
+    expect(secondAt).toBeGreaterThan(firstAt)
+    expect(await updatedAt('bystander')).toBe(bystanderAt)
+
+    // Compacting everything: the snapshot keeps the latest time it replaces (not the earliest, not now).
+    await sleep(25)
+    await storage.compact('doc', bytes('merged'), second.head, [{ update: bytes('aside'), reason: 'why' }])
+    expect(await updatedAt('doc')).toBe(secondAt)
+
+    await sleep(25)
+    const third = await appendTimed('doc', [bytes('four')])
+    const thirdAt = await updatedAt('doc')
+    expectWithin(thirdAt, third)
+    expect(thirdAt).toBeGreaterThan(secondAt)
+
+    // Compacting up to the snapshot, then up to the tail as well.
+    await sleep(25)
+    await storage.compact('doc', bytes('merged again'), second.head)
+    expect(await updatedAt('doc')).toBe(thirdAt)
+    await storage.compact('doc', bytes('merged once more'), third.head)
+    expect(await updatedAt('doc')).toBe(thirdAt)
+
+    await sleep(25)
+    await storage.rename('doc', 'moved')
+    expect(await infoOf(storage, 'doc')).toBeUndefined()
+    expect(await updatedAt('moved')).toBe(thirdAt)
+    expect(await updatedAt('bystander')).toBe(bystanderAt)
+
+    const fourth = await appendTimed('moved', [bytes('five')])
+    expectWithin(await updatedAt('moved'), fourth)
+    expect(await updatedAt('moved')).toBeGreaterThan(thirdAt)
+  })
+
+  it('stops describing a deleted document, and describes it afresh when written again', async () => {
+    for (const name of ['keep', 'drop', 'drop/child']) await storage.append(name, [bytes(name), bytes(`${name} again`)])
+    const head = await storage.append('drop', [bytes('more')])
+    await storage.compact('drop', bytes('merged'), head, [{ update: bytes('aside'), reason: 'why' }])
+    await storage.delete('drop')
+
+    expect(namesOf(await describeAll(storage))).toEqual(['drop/child', 'keep'])
+    expect(await infoOf(storage, 'drop')).toBeUndefined()
+    await storage.append('drop', [bytes('new')])
+    expect((await infoOf(storage, 'drop'))?.bytes).toBe(3)
+  })
+
+  // A quarantine without a log cannot be made through the interface: written
+  // into the SQL backends' tables directly (the memory backend has no tables).
+  if (backend.name !== 'memory') {
+    it('does not describe a document that has only a quarantine', async () => {
+      await storage.append('logged', [bytes('one')])
+      await writeQuarantineOnly(backend, 'only-aside')
+      expect(await storage.quarantined('only-aside')).toHaveLength(1)
+      expect(namesOf(await describeAll(storage))).toEqual(['logged'])
+      expect(await infoOf(storage, 'only-aside')).toBeUndefined()
+    })
+  }
 })
 
 describe.each(backends.filter((backend) => backend.durable))('durable storage: $name', (backend) => {
@@ -494,8 +705,58 @@ describe('postgres storage: schema', () => {
 
     const migrated = await backend.reopen()
     const versions = await backend.query<{ version: number }>(`SELECT version FROM ${schema}.collab_schema`)
-    expect(versions.rows.map((row) => row.version)).toEqual([2])
-    await expectSchema1RowsWork(migrated)
+    expect(versions.rows.map((row) => row.version)).toEqual([CURRENT_SCHEMA])
+    await expectSchema1RowsWork(migrated, POSTGRES_SKEW)
+  })
+
+  it('migrates a database written by schema 2 (quarantine, no times), describing in byte order whatever the collation', async () => {
+    // The database's default collation may be a locale's: the hand-written
+    // schema gives its names one (when the server has one) to stand for that.
+    const locales = await backend.query<{ collname: string }>(
+      `SELECT collname FROM pg_collation WHERE collname IN ('en-x-icu', 'en_US.utf8', 'en_US') ORDER BY collname LIMIT 1`,
+    )
+    const locale = locales.rows[0]?.collname
+    const docType = locale ? `TEXT COLLATE "${locale.replace(/"/g, '""')}"` : 'TEXT'
+    const storage = await backend.open()
+    await storage.close()
+    const schema = `"${backend.schema}"`
+    await backend.query(`DROP SCHEMA ${schema} CASCADE`)
+    await backend.query(`
+      CREATE SCHEMA ${schema};
+      CREATE TABLE ${schema}.collab_schema (version INTEGER NOT NULL);
+      INSERT INTO ${schema}.collab_schema (version) VALUES (2);
+      CREATE TABLE ${schema}.collab_updates (seq BIGSERIAL PRIMARY KEY, doc ${docType} NOT NULL, data BYTEA NOT NULL);
+      CREATE INDEX collab_updates_by_doc ON ${schema}.collab_updates (doc, seq);
+      CREATE TABLE ${schema}.collab_quarantine (
+        id BIGSERIAL PRIMARY KEY, doc TEXT NOT NULL, data BYTEA NOT NULL, reason TEXT NOT NULL,
+        at TIMESTAMPTZ NOT NULL DEFAULT now()
+      );
+      CREATE INDEX collab_quarantine_by_doc ON ${schema}.collab_quarantine (doc, id);
+    `)
+    for (const [doc, data] of SCHEMA_2_ROWS) {
+      await backend.query(`INSERT INTO ${schema}.collab_updates (doc, data) VALUES ($1, $2)`, [doc, Buffer.from(data)])
+    }
+    for (const [doc, data, reason] of SCHEMA_2_QUARANTINE) {
+      await backend.query(`INSERT INTO ${schema}.collab_quarantine (doc, data, reason) VALUES ($1, $2, $3)`, [doc, Buffer.from(data), reason])
+    }
+    if (locale) {
+      // The locale orders these names otherwise than bytes do, or this test would prove little.
+      const localeOrder = await backend.query<{ doc: string }>(`SELECT DISTINCT doc FROM ${schema}.collab_updates ORDER BY doc`)
+      expect(localeOrder.rows.map((row) => row.doc)).not.toEqual(SCHEMA_2_DESCRIBED.map((info) => info.name))
+    }
+
+    const migrated = await backend.reopen()
+    const versions = await backend.query<{ version: number }>(`SELECT version FROM ${schema}.collab_schema`)
+    expect(versions.rows.map((row) => row.version)).toEqual([CURRENT_SCHEMA])
+    const untimed = await backend.query<{ count: string }>(`SELECT count(*) AS count FROM ${schema}.collab_updates WHERE at IS NULL`)
+    expect(Number(untimed.rows[0].count)).toBe(SCHEMA_2_ROWS.length)
+    // Names are in byte order in the table itself, so its (doc, seq) index serves describe's ranges.
+    const column = await backend.query<{ collation_name: string | null }>(
+      `SELECT collation_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'collab_updates' AND column_name = 'doc'`,
+      [backend.schema],
+    )
+    expect(column.rows.map((row) => row.collation_name)).toEqual(['C'])
+    await expectSchema2RowsWork(migrated, POSTGRES_SKEW)
   })
 })
 
@@ -541,11 +802,41 @@ describe('sqlite storage: schema', () => {
     const migrated = await backend.reopen()
     const probe = new Database(backend.file, { readonly: true })
     try {
-      expect(probe.pragma('user_version', { simple: true })).toBe(2)
+      expect(probe.pragma('user_version', { simple: true })).toBe(CURRENT_SCHEMA)
     } finally {
       probe.close()
     }
-    await expectSchema1RowsWork(migrated)
+    await expectSchema1RowsWork(migrated, 0)
+  })
+
+  it('migrates a file written by schema 2 (quarantine, no times), its old rows without times', async () => {
+    // What the second version created, written by hand.
+    await (await backend.open()).close()
+    rmSync(backend.file, { force: true })
+    for (const suffix of ['-wal', '-shm']) rmSync(`${backend.file}${suffix}`, { force: true })
+    const old = new Database(backend.file)
+    old.exec(`
+      CREATE TABLE updates (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL, data BLOB NOT NULL);
+      CREATE INDEX updates_by_doc ON updates (doc, seq);
+      CREATE TABLE quarantine (id INTEGER PRIMARY KEY, doc TEXT NOT NULL, data BLOB NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE INDEX quarantine_by_doc ON quarantine (doc, id);
+    `)
+    const insert = old.prepare('INSERT INTO updates (doc, data) VALUES (?, ?)')
+    for (const [doc, data] of SCHEMA_2_ROWS) insert.run(doc, Buffer.from(data))
+    const aside = old.prepare('INSERT INTO quarantine (doc, data, reason, at) VALUES (?, ?, ?, ?)')
+    for (const [doc, data, reason] of SCHEMA_2_QUARANTINE) aside.run(doc, Buffer.from(data), reason, Date.now())
+    old.pragma('user_version = 2')
+    old.close()
+
+    const migrated = await backend.reopen()
+    const probe = new Database(backend.file, { readonly: true })
+    try {
+      expect(probe.pragma('user_version', { simple: true })).toBe(CURRENT_SCHEMA)
+      expect(probe.prepare('SELECT count(*) AS count FROM updates WHERE at IS NULL').get()).toEqual({ count: SCHEMA_2_ROWS.length })
+    } finally {
+      probe.close()
+    }
+    await expectSchema2RowsWork(migrated, 0)
   })
 
   // A refused open must not keep the file: the operator fixes things and
@@ -594,19 +885,104 @@ describe('sqlite storage: group commit', () => {
  * in `CAFE_NFD`) must look like after migrating: the rows kept, and the new
  * operations working on them.
  */
-async function expectSchema1RowsWork(migrated: DocumentStorage): Promise<void> {
+async function expectSchema1RowsWork(migrated: DocumentStorage, skew: number): Promise<void> {
     expect([...(await migrated.list())].sort()).toEqual(['doc', CAFE_NFD].sort())
     const doc = await migrated.load('doc')
     expect(hexes(doc.updates)).toEqual(hexes([bytes('one'), bytes('two')]))
     expect(doc.head).toBe(3)
+    // Rows from before times were kept have none.
+    expect(await describeAll(migrated)).toEqual([
+      { name: CAFE_NFD, bytes: 5, updatedAt: null },
+      { name: 'doc', bytes: 6, updatedAt: null },
+    ])
 
     // The new operations work on the old rows.
     await migrated.compact('doc', bytes('merged'), doc.head, [{ update: bytes('aside'), reason: 'why' }])
     expect(asideOf(await migrated.quarantined('doc'))).toEqual([{ update: hexes([bytes('aside')])[0], reason: 'why' }])
+    expect(await infoOf(migrated, 'doc')).toEqual({ name: 'doc', bytes: 6, updatedAt: null })
     await migrated.rename(CAFE_NFD, CAFE_NFC)
     expect(hexes((await migrated.load(CAFE_NFC)).updates)).toEqual(hexes([bytes('other')]))
+    expect(await infoOf(migrated, CAFE_NFC)).toEqual({ name: CAFE_NFC, bytes: 5, updatedAt: null })
+    const before = Date.now()
     expect(await migrated.append('doc', [bytes('three')])).toBeGreaterThan(3)
+    expectStampedWithin((await infoOf(migrated, 'doc'))?.updatedAt, before, Date.now(), skew)
     await migrated.delete('doc')
     expect(await migrated.quarantined('doc')).toEqual([])
     expect(await migrated.list()).toEqual([CAFE_NFC])
+    expect(namesOf(await describeAll(migrated))).toEqual([CAFE_NFC])
+}
+
+/** The log rows a schema-2 database is written with by hand, in this order. */
+const SCHEMA_2_ROWS: [string, string][] = [
+  ['doc', 'one'], ['B', 'big b'], ['a', 'small a'], ['doc', 'two'], ['doc-x', 'dash'], ['doc/x', 'slash'],
+]
+/** Its quarantine: one for a logged document, one for a name with no log. */
+const SCHEMA_2_QUARANTINE: [string, string, string][] = [
+  ['doc', 'aside', 'old reason'],
+  ['ghost', 'lost', 'no log'],
+]
+/** What `describe` makes of it right after migrating: byte order, no times. */
+const SCHEMA_2_DESCRIBED: StoredDocumentInfo[] = [
+  { name: 'B', bytes: 5, updatedAt: null },
+  { name: 'a', bytes: 7, updatedAt: null },
+  { name: 'doc', bytes: 6, updatedAt: null },
+  { name: 'doc-x', bytes: 4, updatedAt: null },
+  { name: 'doc/x', bytes: 5, updatedAt: null },
+]
+
+/** A schema-2 database (`SCHEMA_2_ROWS`, `SCHEMA_2_QUARANTINE`) after migrating: described, then written to. */
+async function expectSchema2RowsWork(migrated: DocumentStorage, skew: number): Promise<void> {
+    expect(await describeAll(migrated)).toEqual(SCHEMA_2_DESCRIBED)
+    expect(namesOf(await describeAll(migrated, { prefix: 'doc' }))).toEqual(['doc', 'doc-x', 'doc/x'])
+    expect(namesOf(await migrated.describe({ after: 'a', limit: 2 }))).toEqual(['doc', 'doc-x'])
+    // The quarantine is kept; a name with only a quarantine is no document.
+    expect(asideOf(await migrated.quarantined('doc'))).toEqual([{ update: hexes([bytes('aside')])[0], reason: 'old reason' }])
+    expect(asideOf(await migrated.quarantined('ghost'))).toEqual([{ update: hexes([bytes('lost')])[0], reason: 'no log' }])
+    expect(await infoOf(migrated, 'ghost')).toBeUndefined()
+
+    // A compaction of old rows only knows no time either.
+    const doc = await migrated.load('doc')
+    expect(hexes(doc.updates)).toEqual(hexes([bytes('one'), bytes('two')]))
+    await migrated.compact('doc', bytes('merged'), doc.head)
+    expect(await infoOf(migrated, 'doc')).toEqual({ name: 'doc', bytes: 6, updatedAt: null })
+
+    // A new append is stamped, and a compaction over old and new rows keeps the new time.
+    const before = Date.now()
+    const head = await migrated.append('doc', [bytes('three')])
+    const stamped = (await infoOf(migrated, 'doc'))?.updatedAt
+    expectStampedWithin(stamped, before, Date.now(), skew)
+    await sleep(25)
+    await migrated.compact('doc', bytes('merged again'), head)
+    expect(await infoOf(migrated, 'doc')).toEqual({ name: 'doc', bytes: 12, updatedAt: stamped })
+    // Other documents keep their old rows, untimed; a rename keeps that too.
+    await migrated.rename('a', 'renamed')
+    expect(await infoOf(migrated, 'renamed')).toEqual({ name: 'renamed', bytes: 7, updatedAt: null })
+    expect(await infoOf(migrated, 'B')).toEqual({ name: 'B', bytes: 5, updatedAt: null })
+}
+
+function expectStampedWithin(at: Date | null | undefined, before: number, after: number, skew: number): void {
+  expect(at).toBeInstanceOf(Date)
+  expect(at!.getTime()).toBeGreaterThanOrEqual(before - skew)
+  expect(at!.getTime()).toBeLessThanOrEqual(after + skew)
+}
+
+/** Quarantine rows for `name` and no log: what the interface cannot make, written into a SQL backend's tables. */
+async function writeQuarantineOnly(backend: StorageBackend, name: string): Promise<void> {
+  if (backend.name === 'sqlite') {
+    const db = new Database((backend as SqliteBackend).file)
+    try {
+      db.prepare('INSERT INTO quarantine (doc, data, reason, at) VALUES (?, ?, ?, ?)').run(name, Buffer.from('aside'), 'written by hand', Date.now())
+    } finally {
+      db.close()
+    }
+  } else if (backend.name === 'postgres') {
+    const postgres = backend as PostgresBackend
+    await postgres.query(`INSERT INTO "${postgres.schema}".collab_quarantine (doc, data, reason) VALUES ($1, $2, $3)`, [
+      name,
+      Buffer.from('aside'),
+      'written by hand',
+    ])
+  } else {
+    throw new Error(`${backend.name} has no tables to write into`)
+  }
 }

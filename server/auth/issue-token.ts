@@ -23,7 +23,7 @@ export interface IssueTokenOptions {
   name?: string
   /** `#rrggbb`. */
   color?: string
-  /** `admin: true` in the token, carried into the grant (for the document API to come; nothing uses it yet). */
+  /** `admin: true` in the token, carried into the grant: lists and deletes over the documents API (deleting with `write`), reads `/metrics` with `doc: '*'`. */
   admin?: boolean
 }
 

@@ -8,13 +8,15 @@ import { allowEveryone, type Authenticate } from './authenticate.ts'
 import { attachSocket } from './ws-socket.ts'
 import { createUpgradeAdmission, type UpgradeAdmissionOptions } from './upgrade-admission.ts'
 import { VERSION } from '../version.ts'
+import { createDocumentsApi } from './api/documents-api.ts'
+import { createOpsApp, type OpsAppOptions } from '../ops/ops-app.ts'
 
 /**
  * Options for `createRelayApp`. Besides these, who may upgrade at all:
  * `allowedOrigins`, `maxConnectionsPerIp`, `maxUpgradesPerIpPerMinute` and
  * `trustProxy` (see `UpgradeAdmissionOptions`).
  */
-export interface RelayAppOptions extends UpgradeAdmissionOptions {
+export interface RelayAppOptions extends UpgradeAdmissionOptions, OpsAppOptions {
   /** Ping every connection this often (ms); one that has not answered the previous ping is dropped. Default 30 000. */
   heartbeatMs?: number
   /**
@@ -27,7 +29,8 @@ export interface RelayAppOptions extends UpgradeAdmissionOptions {
 
 /**
  * The relay's HTTP face as a Hono app: WebSocket upgrades on any path (the
- * path names the document) and `GET /healthz`. Mount it anywhere; the
+ * path names the document), `GET /healthz`, and `GET /metrics` and
+ * `GET /readyz` (`createOpsApp`). Mount it anywhere; the
  * document name is the path below the mount point.
  *
  * It must be served by `@hono/node-server` with a `ws` WebSocketServer
@@ -52,13 +55,24 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
     // Per-address limits and the origin come before the name and authenticate:
     // every attempt counts, and a refused one costs no token check.
     const admission = admit(c)
-    if (!admission.ok) return admission.response
+    if (!admission.ok) {
+      countRefusal(admission.response.status)
+      return admission.response
+    }
     // An accepted upgrade keeps its per-address slot until its socket closes;
     // any other answer frees it now.
     const response = await upgradeOrRefuse(c, next)
-    if (!(response instanceof Response) || response.status !== 200) admission.release()
+    if (!(response instanceof Response) || response.status !== 200) {
+      admission.release()
+      if (response instanceof Response) countRefusal(response.status)
+    }
     return response
   })
+
+  function countRefusal(status: number): void {
+    const refusals = relay.counters.refusals
+    refusals.set(status, (refusals.get(status) ?? 0) + 1)
+  }
 
   async function upgradeOrRefuse(c: Context, next: Next): Promise<Response | void> {
     const parsed = documentNameOf(c.req.routePath, rawRequestPath(c.env, c.req.url))
@@ -120,6 +134,12 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
       version: VERSION,
     })
   })
+
+  // GET /metrics and /readyz (server/ops/ops-app.ts).
+  app.route('/', createOpsApp(relay, options))
+
+  // Documents over HTTP (server/http/api/); upgrades above still reach documents named `api/…`.
+  app.route('/api', createDocumentsApi(relay, { authenticate: options.authenticate, allowedOrigins: options.allowedOrigins }))
 
   return app
 }

@@ -12,6 +12,12 @@ export interface RelayCounters {
   bytesOut: Record<MessageLabel, number>
   /** Connections the relay closed, by close code. */
   closes: Map<number, number>
+  /**
+   * Connections refused before they reached a room, by the status the
+   * transport answered with (401, 403, 429, 400…). The transport counts
+   * them here so that one scrape shows refusals beside closes.
+   */
+  refusals: Map<number, number>
 }
 
 export type MessageLabel = 'sync' | 'awareness' | 'auth' | 'query-awareness' | 'other'
@@ -25,5 +31,5 @@ export function messageLabel(frame: Uint8Array): MessageLabel {
 
 export function createCounters(): RelayCounters {
   const zero = (): Record<MessageLabel, number> => ({ sync: 0, awareness: 0, auth: 0, 'query-awareness': 0, other: 0 })
-  return { framesIn: zero(), bytesIn: zero(), framesOut: zero(), bytesOut: zero(), closes: new Map() }
+  return { framesIn: zero(), bytesIn: zero(), framesOut: zero(), bytesOut: zero(), closes: new Map(), refusals: new Map() }
 }

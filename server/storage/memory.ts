@@ -1,9 +1,22 @@
-import type { DocumentStorage, QuarantinedUpdate, StoredDocument } from './types.ts'
+import { describeRange } from './describe-range.ts'
+import type { DocumentStorage, QuarantinedUpdate, StoredDocument, StoredDocumentInfo } from './types.ts'
 
 interface MemoryLog {
-  /** Updates with the head each was appended at. */
-  entries: { head: number; update: Uint8Array }[]
+  /**
+   * Updates with the head each was appended at, and when (ms since the
+   * epoch; a snapshot has the latest time of the updates it replaced). Null
+   * is never stored here; the type follows the SQL backends, whose rows from
+   * before they kept times have none.
+   */
+  entries: { head: number; update: Uint8Array; at: number | null }[]
   nextHead: number
+}
+
+/** The latest of the entries' times; null when none has one. */
+function latest(entries: readonly { at: number | null }[]): number | null {
+  let found: number | null = null
+  for (const { at } of entries) if (at !== null && (found === null || at > found)) found = at
+  return found
 }
 
 /**
@@ -39,8 +52,11 @@ export function createMemoryStorage(): DocumentStorage {
     },
     async append(name, updates) {
       if (updates.length === 0) throw new RangeError('append: no updates')
+      // Copied before anything changes: all of the batch or none of it.
+      const copies = updates.map((update) => update.slice())
+      const at = Date.now()
       const log = logOf(name)
-      for (const update of updates) log.entries.push({ head: log.nextHead++, update: update.slice() })
+      for (const update of copies) log.entries.push({ head: log.nextHead++, update, at })
       return log.nextHead - 1
     },
     async compact(name, state, head, setAside = []) {
@@ -51,8 +67,13 @@ export function createMemoryStorage(): DocumentStorage {
       const added = setAside.map((entry) => ({ update: entry.update.slice(), reason: entry.reason, at }))
       const snapshot = state.slice()
       const log = logOf(name)
+      const replaced = log.entries.filter((entry) => entry.head <= head)
       const kept = log.entries.filter((entry) => entry.head > head)
-      log.entries = [{ head, update: snapshot }, ...kept]
+      // A compaction is no change to the document: the snapshot keeps the
+      // time of the latest update it replaces (one that replaces nothing adds
+      // to the log, so it is a change, now).
+      const snapshotAt = replaced.length > 0 ? latest(replaced) : Date.now()
+      log.entries = [{ head, update: snapshot, at: snapshotAt }, ...kept]
       if (added.length > 0) quarantines.set(name, [...(quarantines.get(name) ?? []), ...added])
     },
     async quarantined(name) {
@@ -77,6 +98,30 @@ export function createMemoryStorage(): DocumentStorage {
     },
     async list() {
       return [...logs.keys()]
+    },
+    // Every name is encoded and compared on each call: O(documents), which
+    // is what a store held in this process can afford.
+    async describe(options) {
+      const { prefix, after, limit } = describeRange(options)
+      const prefixBytes = Buffer.from(prefix, 'utf8')
+      const afterBytes = after === undefined ? null : Buffer.from(after, 'utf8')
+      const found: { key: Buffer; name: string; log: MemoryLog }[] = []
+      for (const [name, log] of logs) {
+        if (log.entries.length === 0) continue
+        const key = Buffer.from(name, 'utf8')
+        if (key.subarray(0, prefixBytes.length).compare(prefixBytes) !== 0) continue
+        if (afterBytes && Buffer.compare(key, afterBytes) <= 0) continue
+        found.push({ key, name, log })
+      }
+      found.sort((a, b) => Buffer.compare(a.key, b.key))
+      return found.slice(0, limit).map(({ name, log }): StoredDocumentInfo => {
+        const at = latest(log.entries)
+        return {
+          name,
+          bytes: log.entries.reduce((sum, entry) => sum + entry.update.byteLength, 0),
+          updatedAt: at === null ? null : new Date(at),
+        }
+      })
     },
     async close() {
       logs.clear()

@@ -1,5 +1,6 @@
 import pg from 'pg'
-import type { DocumentStorage, StoredDocument } from './types.ts'
+import { describeRange } from './describe-range.ts'
+import type { DocumentStorage, StoredDocument, StoredDocumentInfo } from './types.ts'
 
 /** Options for `createPostgresStorage`. */
 export interface PostgresStorageOptions {
@@ -12,7 +13,7 @@ export interface PostgresStorageOptions {
 }
 
 /** Bump when the schema changes, and add the step to `migrations`. */
-const SCHEMA_VERSION = 2
+const SCHEMA_VERSION = 3
 
 const migrations = (schema: string): Record<number, string> => ({
   1: `
@@ -33,6 +34,20 @@ const migrations = (schema: string): Record<number, string> => ({
       at     TIMESTAMPTZ NOT NULL DEFAULT now()
     );
     CREATE INDEX collab_quarantine_by_doc ON ${schema}.collab_quarantine (doc, id);
+  `,
+  // When each row was appended, for `describe`. Added without a default, so
+  // rows written before have none (NULL: when they were written is not
+  // known); the default then applies to rows inserted from now on.
+  //
+  // Document names sort by UTF-8 bytes (the "C" collation) whatever the
+  // database's default collation: `describe` pages through names in that
+  // order, and the (doc, seq) index must be in it to serve those ranges.
+  // Equality is the same in every deterministic collation, so nothing else
+  // changes. The table is not rewritten; its indexes on doc are rebuilt.
+  3: `
+    ALTER TABLE ${schema}.collab_updates ADD COLUMN at TIMESTAMPTZ;
+    ALTER TABLE ${schema}.collab_updates ALTER COLUMN at SET DEFAULT now();
+    ALTER TABLE ${schema}.collab_updates ALTER COLUMN doc TYPE TEXT COLLATE "C";
   `,
 })
 
@@ -93,9 +108,10 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     async append(name, updates) {
       if (updates.length === 0) throw new RangeError('append: no updates')
       // One statement is one transaction: all of the batch or none of it.
+      // Each row is stamped with the transaction's now().
       const result = await pool.query<{ seq: string }>(
-        `INSERT INTO ${table} (doc, data)
-         SELECT $1, u FROM unnest($2::bytea[]) WITH ORDINALITY AS batch(u, i) ORDER BY i
+        `INSERT INTO ${table} (doc, data, at)
+         SELECT $1, u, now() FROM unnest($2::bytea[]) WITH ORDINALITY AS batch(u, i) ORDER BY i
          RETURNING seq`,
         [name, updates.map(toBuffer)],
       )
@@ -103,7 +119,6 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     },
     async compact(name, state, head, setAside = []) {
       await transaction(async (client) => {
-        await client.query(`DELETE FROM ${table} WHERE doc = $1 AND seq <= $2`, [name, head])
         if (setAside.length > 0) {
           await client.query(
             `INSERT INTO ${quarantine} (doc, data, reason)
@@ -112,8 +127,20 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
           )
         }
         // The snapshot takes the seq of the last update it replaces, so it
-        // stays ahead of everything appended after that point.
-        await client.query(`INSERT INTO ${table} (seq, doc, data) VALUES ($1, $2, $3)`, [head, name, toBuffer(state)])
+        // stays ahead of everything appended after that point. A compaction
+        // changes nothing in the document: the snapshot keeps the time of the
+        // latest update it replaces (NULL if none had one; one that replaces
+        // nothing adds to the log, so it is a change, now). One statement, so
+        // that time never leaves the server (a JavaScript Date would drop its
+        // microseconds): the aggregate reads every deleted row before the
+        // insert, and a row deleted by this transaction no longer holds its
+        // seq, so the snapshot may take the seq of the row it replaces.
+        await client.query(
+          `WITH replaced AS (DELETE FROM ${table} WHERE doc = $1 AND seq <= $2 RETURNING at)
+           INSERT INTO ${table} (seq, doc, data, at)
+           SELECT $2, $1, $3, CASE WHEN count(*) = 0 THEN now() ELSE max(at) END FROM replaced`,
+          [name, head, toBuffer(state)],
+        )
       })
     },
     async quarantined(name) {
@@ -153,6 +180,27 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     async list() {
       const result = await pool.query<{ doc: string }>(`SELECT DISTINCT doc FROM ${table} ORDER BY doc`)
       return result.rows.map((row) => row.doc)
+    },
+    // A range on the (doc, seq) index, `doc >= prefix [AND doc > after] [AND
+    // doc < end]`, in the "C" collation (byte order; the column's own since
+    // migration 3, said again here so that no default collation can change
+    // it). The plan walks the index from the lower bound, aggregates each
+    // document's rows in order (octet_length reads a stored value's size
+    // without detoasting it) and stops after `limit` groups or at the upper
+    // bound: the cost is the rows of the documents returned, not the table.
+    async describe(options) {
+      const { prefix, after, prefixEnd, limit } = describeRange(options)
+      const params: unknown[] = [prefix]
+      const where = ['doc COLLATE "C" >= $1']
+      if (after !== undefined) where.push(`doc COLLATE "C" > $${params.push(after)}`)
+      if (prefixEnd !== null) where.push(`doc COLLATE "C" < $${params.push(prefixEnd)}`)
+      const result = await pool.query<{ name: string; bytes: string; at: Date | null }>(
+        `SELECT doc AS name, sum(octet_length(data)) AS bytes, max(at) AS at FROM ${table}
+         WHERE ${where.join(' AND ')}
+         GROUP BY doc ORDER BY doc COLLATE "C" LIMIT $${params.push(limit)}`,
+        params,
+      )
+      return result.rows.map((row): StoredDocumentInfo => ({ name: row.name, bytes: Number(row.bytes), updatedAt: row.at }))
     },
     async close() {
       await pool.end()

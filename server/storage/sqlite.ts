@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import type { DocumentStorage, SetAsideUpdate, StoredDocument } from './types.ts'
+import { describeRange } from './describe-range.ts'
+import type { DocumentStorage, SetAsideUpdate, StoredDocument, StoredDocumentInfo } from './types.ts'
 
 /** Options for `createSqliteStorage`. */
 export interface SqliteStorageOptions {
@@ -17,7 +18,7 @@ export interface SqliteStorageOptions {
 }
 
 /** Bump when the schema changes, and add the step to `MIGRATIONS`. */
-const SCHEMA_VERSION = 2
+const SCHEMA_VERSION = 3
 const MIGRATIONS: Record<number, string> = {
   1: `
     CREATE TABLE updates (
@@ -37,6 +38,11 @@ const MIGRATIONS: Record<number, string> = {
       at     INTEGER NOT NULL     -- ms since the epoch
     );
     CREATE INDEX quarantine_by_doc ON quarantine (doc, id);
+  `,
+  // When each row was appended (ms since the epoch), for `describe`. Rows
+  // written before have none (NULL): when they were written is not known.
+  3: `
+    ALTER TABLE updates ADD COLUMN at INTEGER;
   `,
 }
 
@@ -70,8 +76,13 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
     throw error
   }
 
-  const insert = db.prepare<[number | null, string, Uint8Array]>('INSERT INTO updates (seq, doc, data) VALUES (?, ?, ?)')
+  const insert = db.prepare<[number | null, string, Uint8Array, number | null]>(
+    'INSERT INTO updates (seq, doc, data, at) VALUES (?, ?, ?, ?)',
+  )
   const selectDoc = db.prepare<[string], { seq: number; data: Buffer }>('SELECT seq, data FROM updates WHERE doc = ? ORDER BY seq')
+  const replacedUpTo = db.prepare<[string, number], { count: number; at: number | null }>(
+    'SELECT count(*) AS count, max(at) AS at FROM updates WHERE doc = ? AND seq <= ?',
+  )
   const deleteUpTo = db.prepare<[string, number]>('DELETE FROM updates WHERE doc = ? AND seq <= ?')
   const deleteDoc = db.prepare<[string]>('DELETE FROM updates WHERE doc = ?')
   const insertQuarantined = db.prepare<[string, Uint8Array, string, number]>(
@@ -86,21 +97,49 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
   const renameLog = db.prepare<[string, string]>('UPDATE updates SET doc = ? WHERE doc = ?')
   const renameQuarantine = db.prepare<[string, string]>('UPDATE quarantine SET doc = ? WHERE doc = ?')
   const listDocs = db.prepare<[], { doc: string }>('SELECT DISTINCT doc FROM updates ORDER BY doc')
+  // One statement per combination of bounds, so each is a plain range on
+  // the (doc, seq) index: `doc >= prefix [AND doc > after] [AND doc < end]`.
+  // The column's BINARY collation compares the UTF-8 bytes. SQLite walks the
+  // index from the lower bound in doc order, reads the rows of each document
+  // in range (for the size of `data`, which it takes from the record header,
+  // and `at`), and stops after `limit` groups or at the upper bound: the cost
+  // is the rows of the documents returned, not those of the whole table. No
+  // temporary B-tree: the index gives the order.
+  type DescribeRow = { name: string; bytes: number; at: number | null }
+  const describeStatements = new Map<string, Database.Statement<(string | number)[], DescribeRow>>()
+  const describeStatement = (withAfter: boolean, withEnd: boolean): Database.Statement<(string | number)[], DescribeRow> => {
+    const key = `${withAfter} ${withEnd}`
+    let statement = describeStatements.get(key)
+    if (!statement) {
+      statement = db.prepare<(string | number)[], DescribeRow>(
+        `SELECT doc AS name, sum(length(data)) AS bytes, max(at) AS at FROM updates
+         WHERE doc >= ?${withAfter ? ' AND doc > ?' : ''}${withEnd ? ' AND doc < ?' : ''}
+         GROUP BY doc ORDER BY doc LIMIT ?`,
+      )
+      describeStatements.set(key, statement)
+    }
+    return statement
+  }
 
-  const appendAll = db.transaction((queue: QueuedAppend[]) =>
-    queue.map(({ name, updates }) => {
-      let head = 0
-      for (const update of updates) head = Number(insert.run(null, name, update).lastInsertRowid)
-      return head
-    }),
-  )
-  // The snapshot takes the seq of the last update it replaces, so it stays
-  // ahead of everything appended after that point.
-  const compactTx = db.transaction((name: string, state: Uint8Array, head: number, setAside: readonly SetAsideUpdate[]) => {
-    deleteUpTo.run(name, head)
+  const appendAll = db.transaction((queue: QueuedAppend[]) => {
     const at = Date.now()
-    for (const { update, reason } of setAside) insertQuarantined.run(name, update, reason, at)
-    insert.run(head, name, state)
+    return queue.map(({ name, updates }) => {
+      let head = 0
+      for (const update of updates) head = Number(insert.run(null, name, update, at).lastInsertRowid)
+      return head
+    })
+  })
+  // The snapshot takes the seq of the last update it replaces, so it stays
+  // ahead of everything appended after that point. A compaction changes
+  // nothing in the document: the snapshot keeps the time of the latest update
+  // it replaces (NULL if none of them had one; one that replaces nothing adds
+  // to the log, so it is a change, now).
+  const compactTx = db.transaction((name: string, state: Uint8Array, head: number, setAside: readonly SetAsideUpdate[]) => {
+    const now = Date.now()
+    const replaced = replacedUpTo.get(name, head)!
+    deleteUpTo.run(name, head)
+    for (const { update, reason } of setAside) insertQuarantined.run(name, update, reason, now)
+    insert.run(head, name, state, replaced.count > 0 ? replaced.at : now)
   })
   const renameTx = db.transaction((from: string, to: string) => {
     if (!hasLog.get(from)) throw new Error(`rename: no document "${from}"`)
@@ -173,6 +212,21 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
     },
     async list() {
       return listDocs.all().map((row) => row.doc)
+    },
+    // Appends still queued are not flushed: like `load`, this sees what is committed.
+    async describe(options) {
+      const { prefix, after, prefixEnd, limit } = describeRange(options)
+      const params: (string | number)[] = [prefix]
+      if (after !== undefined) params.push(after)
+      if (prefixEnd !== null) params.push(prefixEnd)
+      params.push(limit)
+      return describeStatement(after !== undefined, prefixEnd !== null)
+        .all(...params)
+        .map((row): StoredDocumentInfo => ({
+          name: row.name,
+          bytes: row.bytes,
+          updatedAt: row.at === null ? null : new Date(row.at),
+        }))
     },
     async close() {
       if (closed) return

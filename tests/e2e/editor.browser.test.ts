@@ -18,6 +18,7 @@ import {
   docJson,
   docText,
   moveCaret,
+  clickInto,
   offlineCopyText,
   peopleShown,
   PAGES_ONLY_AUTH_CHECK_CONSOLE_ERROR,
@@ -349,7 +350,7 @@ describe('editing', () => {
       return { x: left, y: (top + bottom) / 2 }
     })
     await grace.mouse.dblclick(friday.x, friday.y)
-    await katherine.locator('.ProseMirror p', { hasText: 'We ship' }).click()
+    await clickInto(katherine, 'We ship')
     await moveCaret(katherine, 'End')
     await poll(() => caretLabels(ada)).toEqual(['Grace', 'Katherine'])
     await poll(() => ada.locator('.collab-editor__remote-selection').allTextContents()).toEqual(['Friday'])

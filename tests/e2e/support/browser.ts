@@ -16,7 +16,7 @@ import { createAdaptorServer } from '@hono/node-server'
 import { Hono } from 'hono'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import type { Selection } from 'prosemirror-state'
-import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest'
+import { afterEach, beforeEach, expect } from 'vitest'
 import * as Y from 'yjs'
 import type { CollabEditor } from '../../../client/editor.ts'
 import type { Authenticate } from '../../../server/http/authenticate.ts'
@@ -210,7 +210,7 @@ export class BrowserSession {
   }
 }
 
-/** What each browser test gets: a fresh relay and session; the browser is shared by the file. */
+/** What each browser test gets: a fresh Chromium, relay and session. */
 export interface BrowserTestScope {
   readonly browser: Browser
   readonly relay: DemoRelay
@@ -218,22 +218,18 @@ export interface BrowserTestScope {
 }
 
 /**
- * Call at module level in a browser test file: one Chromium for the file, and
- * for each test a fresh relay (own port, own SQLite file) and session (own
- * contexts). After each test it fails the test if any page logged a console
+ * Call at module level in a browser test file: for each test a fresh Chromium
+ * (about half a second: windows of an earlier test, still closing, once took
+ * the focus from this test's pages), relay (own port, own SQLite file) and
+ * session (own contexts). After each test it fails the test if any page logged a console
  * error or threw, beyond what the test allowed, or the relay logged a
  * warning or error.
  */
 export function useBrowserTests(options: DemoRelayOptions = {}): BrowserTestScope {
   let browser: Browser | undefined
   let current: { relay: DemoRelay; session: BrowserSession } | undefined
-  beforeAll(async () => {
-    browser = await launchBrowser()
-  })
-  afterAll(async () => {
-    await browser?.close()
-  })
   beforeEach(async () => {
+    browser = await launchBrowser()
     const relay = await startDemoRelay(options)
     current = { relay, session: new BrowserSession(browser!, relay) }
   })
@@ -248,6 +244,7 @@ export function useBrowserTests(options: DemoRelayOptions = {}): BrowserTestScop
       await session.close()
     } finally {
       await relay.close()
+      await browser?.close()
     }
     expect(errors, 'console errors and page errors').toEqual([])
     expect(logged, 'relay warnings and errors').toEqual([])
@@ -289,15 +286,60 @@ export async function waitForEditor(page: Page): Promise<void> {
  * (Enter, a letter) could otherwise still act at the old position.
  */
 export async function moveCaret(page: Page, key: 'Control+End' | 'Control+Home' | 'End'): Promise<void> {
-  const target = await page.evaluate((pressed) => {
-    const { state } = window.collabEditor.view
-    const selection = state.selection.constructor as typeof Selection
-    if (pressed === 'Control+End') return selection.atEnd(state.doc).head
-    if (pressed === 'Control+Home') return selection.atStart(state.doc).head
-    return state.selection.$head.end()
-  }, key)
-  await page.keyboard.press(key)
-  await page.waitForFunction((head) => window.collabEditor.view.state.selection.head === head, target)
+  // A key press can be lost while another page of the test takes the
+  // browser's focus: press again (the target is recomputed each time; for
+  // these keys pressing twice lands where pressing once does).
+  let last = ''
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const target = await page.evaluate((pressed) => {
+      const { state } = window.collabEditor.view
+      const selection = state.selection.constructor as typeof Selection
+      if (pressed === 'Control+End') return selection.atEnd(state.doc).head
+      if (pressed === 'Control+Home') return selection.atStart(state.doc).head
+      return state.selection.$head.end()
+    }, key)
+    await page.keyboard.press(key)
+    try {
+      await page.waitForFunction((head) => window.collabEditor.view.state.selection.head === head, target, { timeout: 3_000 })
+      return
+    } catch {
+      last = `after ${key} the caret is at ${await page.evaluate(() => window.collabEditor.view.state.selection.head)}, not ${target}`
+    }
+  }
+  throw new Error(`${last} (3 presses)`)
+}
+
+/**
+ * Click into the paragraph holding `text`, on its first letter, and wait
+ * until the editor's selection is there: a click reaches ProseMirror's state
+ * through the DOM selection, a moment after the click itself returns, and a
+ * click can be lost while another page of the test takes the focus: then
+ * click again.
+ */
+export async function clickInto(page: Page, text: string): Promise<void> {
+  let last = ''
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const point = await page.evaluate((wanted) => {
+      const { view } = window.collabEditor
+      let at = -1
+      view.state.doc.descendants((node, pos) => {
+        if (at < 0 && node.isTextblock && node.textContent.includes(wanted)) at = pos + 1
+        return at < 0
+      })
+      if (at < 0) return null
+      const { left, right, top, bottom } = view.coordsAtPos(at + 1)
+      return { x: (left + right) / 2, y: (top + bottom) / 2 }
+    }, text)
+    if (!point) throw new Error(`no paragraph holds "${text}"`)
+    await page.mouse.click(point.x, point.y)
+    try {
+      await page.waitForFunction((wanted) => window.collabEditor.view.state.selection.$head.parent.textContent.includes(wanted), text, { timeout: 3_000 })
+      return
+    } catch {
+      last = await page.evaluate(() => window.collabEditor.view.state.selection.$head.parent.textContent)
+    }
+  }
+  throw new Error(`clicked into "${text}" three times, but the caret is in "${last}"`)
 }
 
 /** The document's text as the editor holds it (block texts run together). */
