@@ -188,6 +188,8 @@ export async function latency(
   rate: number,
   label: string,
   probe: ServerProbe,
+  /** Where the readers join, when not where the writer does (another relay instance). */
+  readerBase: string = base,
 ): Promise<LatencyResult> {
   const room = newRoom(label)
   const frames = slice.updates.map((update) => dialect.updateFrame(room, update))
@@ -197,7 +199,7 @@ export async function latency(
   try {
     const writer = await join(base, room, dialect)
     clients.push(writer)
-    const readers = await joinMany(base, room, dialect, readerCount)
+    const readers = await joinMany(readerBase, room, dialect, readerCount)
     clients.push(...readers)
     const arrivals = readers.map(() => new Float64Array(frames.length).fill(-1))
     const received: Uint8Array[][] = readers.map(() => [])

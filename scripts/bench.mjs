@@ -5,7 +5,7 @@
 // its own npm script, so `npm run bench:<which>` does exactly the same.
 import { spawnSync } from 'node:child_process'
 
-const BENCHMARKS = ['storage', 'relay', 'hostile']
+const BENCHMARKS = ['storage', 'relay', 'hostile', 'scale']
 const [which, ...flags] = process.argv.slice(2)
 
 function run(name, extra) {
@@ -15,8 +15,9 @@ function run(name, extra) {
 }
 
 if (which === undefined) {
-  const status = run('storage', [])
-  process.exit(status === 0 ? run('relay', []) : status)
+  let status = 0
+  for (const name of ['storage', 'relay', 'scale']) if (status === 0) status = run(name, [])
+  process.exit(status)
 } else if (BENCHMARKS.includes(which)) {
   process.exit(run(which, flags))
 } else {

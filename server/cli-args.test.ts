@@ -37,6 +37,7 @@ const DEFAULTS: CliConfig = {
   byteBurst: 32 * 1024 * 1024,
   maxDocumentBytes: 64 * 1024 * 1024,
   databaseUrl: '',
+  redisUrl: '',
   memory: false,
   allowedOrigins: [],
   maxConnectionsPerIp: 50,
@@ -77,6 +78,7 @@ const SAMPLE: Record<ScalarKey, [string, string | number]> = {
   maxUpgradesPerMinute: ['0', 0],
   handshakeTimeoutMs: ['2500', 2500],
   databaseUrl: ['postgres://u@db/x', 'postgres://u@db/x'],
+  redisUrl: ['redis://cache:6379', 'redis://cache:6379'],
   logLevel: ['warn', 'warn'],
   logFormat: ['json', 'json'],
   webhookSecret: ['w'.repeat(32), 'w'.repeat(32)],
@@ -99,6 +101,7 @@ const OTHER: Record<ScalarKey, string> = {
   maxUpgradesPerMinute: '30',
   handshakeTimeoutMs: '3000',
   databaseUrl: 'postgresql://other@db/y',
+  redisUrl: 'rediss://other-cache:6380',
   logLevel: 'error',
   logFormat: 'pretty',
   webhookSecret: 'o'.repeat(40),
@@ -403,5 +406,13 @@ describe('logs and webhooks', () => {
     expect(message).toMatch(/^--webhook-secret: the secret is 20 bytes; webhook signatures need at least 32/)
     expect(message).not.toContain(short)
     expect(cliError([], { COLLAB_RELAY_WEBHOOK_SECRET: short })).toMatch(/^COLLAB_RELAY_WEBHOOK_SECRET: the secret is 20 bytes/)
+  })
+
+  it('takes a Redis URL only with a PostgreSQL one, and only redis:// or rediss://', () => {
+    expect(cliError(['--redis-url', 'redis://cache:6379'])).toBe(
+      '--redis-url needs --database-url: instances sharing documents must share their storage (PostgreSQL)',
+    )
+    expect(cliError(['--redis-url', 'http://cache:6379', '--database-url', 'postgres://u@db/x'])).toBe('--redis-url: expected a redis:// or rediss:// URL')
+    expect(cliError([], { REDIS_URL: 'cache:6379', DATABASE_URL: 'postgres://u@db/x' })).toBe('REDIS_URL: expected a redis:// or rediss:// URL')
   })
 })

@@ -27,6 +27,8 @@ export interface CliConfig {
   maxDocumentBytes: number
   /** PostgreSQL connection string, or '' for the embedded SQLite storage. */
   databaseUrl: string
+  /** Share documents with other instances through this Redis; '' for a single relay. */
+  redisUrl: string
   /** Keep nothing on disk. */
   memory: boolean
   /** Browser origins allowed to upgrade; empty: any. */
@@ -238,6 +240,12 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   if (databaseUrl.value !== '' && !/^postgres(ql)?:\/\//.test(databaseUrl.value)) {
     throw new CliError(`${databaseUrl.from}: expected a postgres:// or postgresql:// URL`)
   }
+  const redisUrl = raw('redisUrl')
+  if (redisUrl.value !== '') {
+    if (!/^rediss?:\/\//.test(redisUrl.value)) throw new CliError(`${redisUrl.from}: expected a redis:// or rediss:// URL`)
+    // Instances share documents only through shared storage: SQLite files are each instance's own.
+    if (databaseUrl.value === '') throw new CliError(`${redisUrl.from} needs --database-url: instances sharing documents must share their storage (PostgreSQL)`)
+  }
   const memoryEnv = env[MEMORY_SWITCH.env]
   if (memoryEnv !== undefined && memoryEnv !== '' && !/^(1|0|true|false)$/.test(memoryEnv)) {
     throw new CliError(`${MEMORY_SWITCH.env}: expected 1, 0, true or false, got "${memoryEnv}"`)
@@ -326,6 +334,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       byteBurst: integer('byteBurst', 1024, 16 * 1024 * 1024 * 1024),
       maxDocumentBytes: integer('maxDocumentBytes', 1024, 16 * 1024 * 1024 * 1024),
       databaseUrl: databaseUrl.value,
+      redisUrl: redisUrl.value,
       memory,
       allowedOrigins,
       maxConnectionsPerIp: integer('maxConnectionsPerIp', 0, 1_000_000),

@@ -78,6 +78,12 @@ export const SETTINGS = {
     default: '',
     help: 'store documents in PostgreSQL (postgres://...) instead of SQLite',
   },
+  redisUrl: {
+    flag: 'redis-url',
+    env: 'REDIS_URL',
+    default: '',
+    help: 'share documents with other relay instances through Redis (redis://...); needs --database-url',
+  },
   allowedOrigins: {
     flag: 'allowed-origins',
     env: 'COLLAB_RELAY_ALLOWED_ORIGINS',

@@ -15,6 +15,7 @@ import { serveRelay, type RelayServer } from './http/serve.ts'
 import { createPinoLogger } from './ops/logger.ts'
 import { createRelayMetrics } from './ops/metrics.ts'
 import { createWebhooks, type Webhooks } from './ops/webhooks.ts'
+import { createRedisBus, type RedisBus } from './scale/redis-bus.ts'
 import { VERSION } from './version.ts'
 
 /** How long shutdown may take before the process gives up and exits 1. */
@@ -151,12 +152,23 @@ async function main(): Promise<void> {
   const storage = opened.storage
   // Open, but nothing written yet: closing it is all there is to do.
   stopping.whenStopped(() => void storage.close().finally(() => process.exit(0)))
+  let bus: RedisBus | null = null
+  if (config.redisUrl) {
+    try {
+      bus = await createRedisBus({ url: config.redisUrl, logger })
+    } catch (error) {
+      logger.error(`cannot connect to Redis at ${loggableUrl(new URL(config.redisUrl))}: ${(error as Error).message}`)
+      await storage.close().catch(() => {})
+      process.exit(1)
+    }
+  }
   const webhooks: Webhooks | null =
     config.webhookUrls.length > 0 ? createWebhooks({ urls: config.webhookUrls, ...(config.webhookSecret ? { secret: config.webhookSecret } : {}), logger }) : null
   const relay = createRelay({
     logger,
     hooks: webhooks ? [webhooks] : [],
     storage: opened.storage,
+    ...(bus ? { bus } : {}),
     roomIdleMs: config.roomIdleMs,
     compactAfterUpdates: config.compactAfterUpdates,
     compactAfterBytes: config.compactAfterBytes,
@@ -184,6 +196,7 @@ async function main(): Promise<void> {
       handshakeTimeoutMs: config.handshakeTimeoutMs,
       ...(config.tls ? { tls: config.tls } : {}),
       metrics: createRelayMetrics(relay, webhooks ? { webhooks } : {}),
+      ...(bus ? { readinessChecks: { redis: () => bus!.ping() } } : {}),
     })
   } catch (error) {
     logger.error(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`)
@@ -191,6 +204,7 @@ async function main(): Promise<void> {
     process.exit(1)
   }
   logger.info(`storage: ${opened.description}`)
+  if (bus) logger.info(`scale-out: sharing documents through Redis at ${loggableUrl(new URL(config.redisUrl))} as instance ${bus.instanceId}`)
   if (config.tls) logger.info(`TLS: serving https and wss with ${config.tlsCert}`)
   if (auth) {
     logger.info(`access: ${auth.description}`)
@@ -222,6 +236,7 @@ async function main(): Promise<void> {
       .close()
       // After the relay: its last changes are in the webhook queue by then.
       .then(() => webhooks?.close({ timeoutMs: WEBHOOK_SHUTDOWN_MS }))
+      .then(() => bus?.close())
       .then(
         () => {
           logger.info('stopped: every update is stored')

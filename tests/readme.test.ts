@@ -45,10 +45,12 @@ describe('README', () => {
     expect(protocol).toContain(`\`${FRAGMENT_NAME}\``)
   })
 
-  it('says plainly when the relay is open, and what is not there yet: one database per relay', () => {
+  it('says plainly when the relay is open, and which storage several instances may share', () => {
     expect(section('Start')).toMatch(/The relay is open unless a key is set/)
     expect(section('Access control')).toMatch(/collab-relay token/)
-    expect(section('Storage: nothing another client saw is ever lost')).toMatch(/One database serves one relay/)
+    expect(section('Storage: nothing another client saw is ever lost')).toMatch(/Several relays may share one PostgreSQL/)
+    expect(section('Storage: nothing another client saw is ever lost')).toMatch(/A SQLite file belongs to one relay/)
+    expect(section('Operations')).toContain('docs/scaling.md')
   })
 
   it('has an operations section: supervisors, where data lives, backups, upgrades', () => {

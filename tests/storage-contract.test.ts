@@ -2,12 +2,18 @@
  * The storage contract (server/storage/types.ts): one body of tests, run
  * against every backend, then what only durable backends promise, then what
  * is particular to SQLite and PostgreSQL (schema versions and migration).
+ *
+ * Appends are byte-level: any bytes. What is compacted must be Yjs updates,
+ * for PostgreSQL merges the log into the snapshot (several instances write
+ * it: server/storage/postgres-compact.ts), so a snapshot is compared by the
+ * document it holds, not byte for byte. Several instances at once:
+ * storage-shared-postgres.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { rmSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import * as Y from 'yjs'
-import type { DocumentStorage, QuarantinedUpdate, SetAsideUpdate, StoredDocumentInfo } from '../server/storage/types.ts'
+import type { DocumentStorage, QuarantinedUpdate, SetAsideUpdate, StoredDocument, StoredDocumentInfo } from '../server/storage/types.ts'
 import { createRandom, testSeed } from './support/harness.ts'
 import {
   createPostgresBackend,
@@ -40,6 +46,38 @@ function stateAfter(updates: readonly Uint8Array[]): Uint8Array {
   const state = Y.encodeStateAsUpdate(doc)
   doc.destroy()
   return state
+}
+
+/**
+ * A real Yjs update, recognisable by its text: a new client inserting
+ * `label`. Each call is another client, so two calls are two updates.
+ */
+function yUpdate(label: string): Uint8Array {
+  const doc = new Y.Doc()
+  doc.getText('text').insert(0, label)
+  const update = Y.encodeStateAsUpdate(doc)
+  doc.destroy()
+  return update
+}
+
+/** What a log holds as a document: its text and which updates it has (the state vector). */
+function documentOf(updates: readonly Uint8Array[]): { text: string; stateVector: string } {
+  const doc = new Y.Doc()
+  for (const update of updates) Y.applyUpdate(doc, update)
+  const held = { text: doc.getText('text').toString(), stateVector: hexes([Y.encodeStateVector(doc)])[0] }
+  doc.destroy()
+  return held
+}
+
+/**
+ * A compacted log: a snapshot holding the document `state` holds (the same
+ * bytes in memory and SQLite; a Yjs merge in PostgreSQL), then `tail` byte for byte.
+ */
+function expectCompacted(stored: StoredDocument, state: Uint8Array, tail: readonly Uint8Array[] = []): void {
+  expect(stored.updates).toHaveLength(1 + tail.length)
+  expect(documentOf(stored.updates.slice(0, 1)), 'the snapshot').toEqual(documentOf([state]))
+  expect(hexes(stored.updates.slice(1)), 'the updates after the snapshot').toEqual(hexes(tail))
+  expect(stored.bytes).toBe(totalBytes(stored.updates))
 }
 
 async function appendEach(storage: DocumentStorage, name: string, updates: readonly Uint8Array[]): Promise<number[]> {
@@ -206,6 +244,59 @@ describe.each(backends)('storage contract: $name', (backend) => {
     expect(hexes((await storage.load('drop')).updates)).toEqual(hexes([bytes('new life')]))
   })
 
+  it('appendIfEmpty appends to a document with no log, returning the head, like append', async () => {
+    const seed = [bytes('seed one'), bytes('seed two')]
+    const head = await storage.appendIfEmpty('doc', seed)
+    expect(head).not.toBeNull()
+    const stored = await storage.load('doc')
+    expect(hexes(stored.updates)).toEqual(hexes(seed))
+    expect(stored.head).toBe(head)
+    expect(await storage.list()).toEqual(['doc'])
+    // Appends go on after it, heads growing.
+    expect(await storage.append('doc', [bytes('after')])).toBeGreaterThan(head!)
+    await expect(storage.appendIfEmpty('other', [])).rejects.toThrow(RangeError)
+    expect(await storage.list()).toEqual(['doc'])
+  })
+
+  it('appendIfEmpty writes nothing and resolves with null when the document has a log', async () => {
+    const updates = [yUpdate('one'), yUpdate('two')]
+    const head = await storage.append('doc', updates)
+    await storage.append('other', [bytes('elsewhere')])
+    const before = await storage.load('doc')
+    const info = await infoOf(storage, 'doc')
+    expect(await storage.appendIfEmpty('doc', [bytes('seed')])).toBeNull()
+    expect(await storage.load('doc')).toEqual(before)
+    expect(await infoOf(storage, 'doc')).toEqual(info)
+
+    // A compacted log is a log too.
+    await storage.compact('doc', stateAfter(updates), head)
+    const compacted = await storage.load('doc')
+    expect(await storage.appendIfEmpty('doc', [bytes('seed')])).toBeNull()
+    expect(await storage.load('doc')).toEqual(compacted)
+    expect(hexes((await storage.load('other')).updates)).toEqual(hexes([bytes('elsewhere')]))
+  })
+
+  it('appendIfEmpty appends again once the document was deleted', async () => {
+    const one = yUpdate('one')
+    const head = await storage.append('doc', [one])
+    await storage.compact('doc', stateAfter([one]), head, [{ update: bytes('aside'), reason: 'why' }])
+    await storage.delete('doc')
+    const seeded = await storage.appendIfEmpty('doc', [bytes('seed')])
+    expect(seeded).not.toBeNull()
+    expect(await storage.load('doc')).toEqual({ updates: [bytes('seed')], head: seeded, bytes: 4 })
+    expect(await storage.quarantined('doc')).toEqual([])
+  })
+
+  it('appendIfEmpty seeds once among 10 concurrent calls', async () => {
+    const seeds = Array.from({ length: 10 }, (_, i) => bytes(`seed ${i}`))
+    const heads = await Promise.all(seeds.map((seed) => storage.appendIfEmpty('doc', [seed])))
+    const winners = heads.flatMap((head, i) => (head === null ? [] : [i]))
+    expect(winners).toHaveLength(1)
+    const stored = await storage.load('doc')
+    expect(hexes(stored.updates)).toEqual(hexes([seeds[winners[0]]]))
+    expect(stored.head).toBe(heads[winners[0]])
+  })
+
   it('keeps every update of 50 concurrent appends across 5 documents, each document in head order', async () => {
     const writes = Array.from({ length: 50 }, (_, i) => ({ doc: `doc-${i % 5}`, update: bytes(`doc-${i % 5} write ${i}`) }))
     const heads = await Promise.all(writes.map(({ doc, update }) => storage.append(doc, [update])))
@@ -260,58 +351,98 @@ describe.each(backends)('storage contract: $name', (backend) => {
 
   it('quarantines nothing when nothing is set aside, and knows no quarantine for an unknown document', async () => {
     expect(await storage.quarantined('never-written')).toEqual([])
-    const head = await storage.append('doc', [bytes('one'), bytes('two')])
-    await storage.compact('doc', bytes('merged'), head)
-    await storage.compact('doc', bytes('merged again'), head, [])
+    const updates = [yUpdate('one'), yUpdate('two')]
+    const head = await storage.append('doc', updates)
+    await storage.compact('doc', stateAfter(updates), head)
+    await storage.compact('doc', stateAfter(updates), head, [])
     expect(await storage.quarantined('doc')).toEqual([])
-    expect(hexes((await storage.load('doc')).updates)).toEqual(hexes([bytes('merged again')]))
+    expectCompacted(await storage.load('doc'), stateAfter(updates))
+  })
+
+  // What a load sets aside may still be in the log: the compaction drops it
+  // there and does not take it into the snapshot (PostgreSQL, which merges
+  // the log, skips it), whether Yjs could read it or not.
+  it('leaves set-aside updates found in the log out of the snapshot', async () => {
+    const kept = [yUpdate('kept one'), yUpdate('kept two')]
+    const refused = yUpdate('refused')
+    const unreadable = bytes('not a Yjs update')
+    await storage.append('doc', [kept[0], refused])
+    const head = await storage.append('doc', [unreadable, kept[1]])
+    const tail = [yUpdate('after')]
+    await storage.append('doc', tail)
+    const setAside = [
+      { update: refused, reason: 'refused: by a guard' },
+      { update: unreadable, reason: 'threw' },
+    ]
+    await storage.compact('doc', stateAfter(kept), head, setAside)
+
+    const stored = await storage.load('doc')
+    expectCompacted(stored, stateAfter(kept), tail)
+    expect(documentOf(stored.updates.slice(0, 1)).text).not.toContain('refused')
+    expect(asideOf(await storage.quarantined('doc'))).toEqual(expectedAside(setAside))
   })
 
   it('changes neither log nor quarantine when a compaction fails', async () => {
-    await storage.append('doc', [bytes('one')])
-    const head = await storage.append('doc', [bytes('two')])
-    await storage.compact('doc', bytes('merged'), head, [{ update: bytes('kept aside'), reason: 'earlier' }])
-    const tail = await storage.append('doc', [bytes('three')])
+    const [one, two, three] = [yUpdate('one'), yUpdate('two'), yUpdate('three')]
+    await storage.append('doc', [one])
+    const head = await storage.append('doc', [two])
+    await storage.compact('doc', stateAfter([one, two]), head, [{ update: bytes('kept aside'), reason: 'earlier' }])
+    const compacted = await storage.load('doc')
+    const tail = await storage.append('doc', [three])
     // The second entry cannot be stored (no bytes): the first must not be either, nor the log change.
     const unstorable = [
       { update: bytes('would be aside'), reason: 'fine' },
       { update: null, reason: 'no bytes' },
     ] as unknown as SetAsideUpdate[]
-    await expect(storage.compact('doc', bytes('merged twice'), tail, unstorable)).rejects.toThrow()
+    await expect(storage.compact('doc', stateAfter([one, two, three]), tail, unstorable)).rejects.toThrow()
 
-    expect(hexes((await storage.load('doc')).updates)).toEqual(hexes([bytes('merged'), bytes('three')]))
+    expect(hexes((await storage.load('doc')).updates)).toEqual(hexes([...compacted.updates, three]))
     expect(asideOf(await storage.quarantined('doc'))).toEqual([{ update: hexes([bytes('kept aside')])[0], reason: 'earlier' }])
   })
 
-  // In SQL the snapshot takes the seq of `head`; a head that is another
-  // document's row makes that insert fail after the log rows were deleted and
-  // the quarantine rows written. The memory backend has no such collision.
-  // Defined for the SQL backends only (not skipped for memory: there is nothing to run there).
+  // The snapshot's insert is the last statement, after the log rows were
+  // deleted and the quarantine rows written; made to fail, all must roll back.
+  // In SQLite the snapshot takes the seq of `head`: a head that is another
+  // document's row collides. In PostgreSQL it takes the largest seq it
+  // replaces, which cannot collide: a constraint no snapshot meets fails it.
+  // The memory backend has no statements. Defined for the SQL backends only
+  // (not skipped for memory: there is nothing to run there).
   if (backend.name !== 'memory') {
     it('rolls a compaction back whole when its last statement fails', async () => {
-      await storage.append('doc', [bytes('doc one')])
+      const [one, two] = [yUpdate('doc one'), yUpdate('doc two')]
+      await storage.append('doc', [one])
       const othersHead = await storage.append('other', [bytes('other one')])
-      await storage.append('doc', [bytes('doc two')])
+      const head = await storage.append('doc', [two])
+      if (backend.name === 'postgres') {
+        // Every row so far fits; the snapshot, which holds both updates, does not.
+        const largest = Math.max(one.byteLength, two.byteLength)
+        expect(Y.mergeUpdates([stateAfter([one, two]), one, two]).byteLength).toBeGreaterThan(largest)
+        const postgres = backend as PostgresBackend
+        await postgres.query(`ALTER TABLE "${postgres.schema}".collab_updates ADD CONSTRAINT test_fault CHECK (octet_length(data) <= ${largest})`)
+      }
       await expect(
-        storage.compact('doc', bytes('merged'), othersHead, [{ update: bytes('aside'), reason: 'never stored' }]),
-      ).rejects.toThrow()
+        storage.compact('doc', stateAfter([one, two]), backend.name === 'sqlite' ? othersHead : head, [
+          { update: bytes('aside'), reason: 'never stored' },
+        ]),
+      ).rejects.toThrow(backend.name === 'postgres' ? /test_fault/ : /UNIQUE/)
 
-      expect(hexes((await storage.load('doc')).updates)).toEqual(hexes([bytes('doc one'), bytes('doc two')]))
+      expect(hexes((await storage.load('doc')).updates)).toEqual(hexes([one, two]))
       expect(hexes((await storage.load('other')).updates)).toEqual(hexes([bytes('other one')]))
       expect(await storage.quarantined('doc')).toEqual([])
     })
   }
 
   it('renames a document: its log and quarantine move, the old name is gone', async () => {
-    const updates = Array.from({ length: 5 }, (_, i) => bytes(`update ${i}`))
+    const updates = Array.from({ length: 5 }, (_, i) => yUpdate(`update ${i}`))
     const heads = await appendEach(storage, 'old', updates)
-    await storage.compact('old', bytes('merged'), heads[2], [{ update: bytes('aside'), reason: 'why' }])
+    await storage.compact('old', stateAfter(updates.slice(0, 3)), heads[2], [{ update: bytes('aside'), reason: 'why' }])
     await storage.append('bystander', [bytes('not moved')])
     const before = await storage.load('old')
 
     await storage.rename('old', 'new')
     const after = await storage.load('new')
-    expect(hexes(after.updates)).toEqual(hexes([bytes('merged'), ...updates.slice(3)]))
+    expect(hexes(after.updates)).toEqual(hexes(before.updates))
+    expectCompacted(after, stateAfter(updates.slice(0, 3)), updates.slice(3))
     expect(after.head).toBe(before.head)
     expect(after.bytes).toBe(before.bytes)
     expect(asideOf(await storage.quarantined('new'))).toEqual([{ update: hexes([bytes('aside')])[0], reason: 'why' }])
@@ -345,8 +476,9 @@ describe.each(backends)('storage contract: $name', (backend) => {
   })
 
   it('refuses to rename onto a stored document, changing nothing', async () => {
-    const aHead = await storage.append('a', [bytes('a one'), bytes('a two')])
-    await storage.compact('a', bytes('a merged'), aHead, [{ update: bytes('a aside'), reason: 'a' }])
+    const aUpdates = [yUpdate('a one'), yUpdate('a two')]
+    const aHead = await storage.append('a', aUpdates)
+    await storage.compact('a', stateAfter(aUpdates), aHead, [{ update: bytes('a aside'), reason: 'a' }])
     await storage.append('b', [bytes('b one')])
     const [aBefore, bBefore] = [await storage.load('a'), await storage.load('b')]
 
@@ -384,8 +516,9 @@ describe.each(backends)('storage contract: $name', (backend) => {
   })
 
   it('deletes the quarantine with the log', async () => {
-    const head = await storage.append('doc', [bytes('one')])
-    await storage.compact('doc', bytes('merged'), head, [{ update: bytes('aside'), reason: 'why' }])
+    const one = yUpdate('one')
+    const head = await storage.append('doc', [one])
+    await storage.compact('doc', stateAfter([one]), head, [{ update: bytes('aside'), reason: 'why' }])
     await storage.delete('doc')
     expect(await storage.quarantined('doc')).toEqual([])
     expect(await storage.list()).toEqual([])
@@ -491,18 +624,21 @@ describe.each(backends)('storage contract: $name', (backend) => {
 
   it('counts the bytes of the log: each append adds, a compaction leaves its snapshot and the tail', async () => {
     expect(await infoOf(storage, 'doc')).toBeUndefined()
-    await storage.append('doc', [bytes('one'), bytes('two!')])
-    expect((await infoOf(storage, 'doc'))?.bytes).toBe(7)
-    const head = await storage.append('doc', [bytes('three')])
+    const [one, two, three] = [yUpdate('one'), yUpdate('two!'), yUpdate('three')]
+    await storage.append('doc', [one, two])
+    expect((await infoOf(storage, 'doc'))?.bytes).toBe(totalBytes([one, two]))
+    const head = await storage.append('doc', [three])
     await storage.append('doc', [bytes('four'), bytes('five')])
     await storage.append('other', [bytes('not counted in doc')])
-    expect((await infoOf(storage, 'doc'))?.bytes).toBe(7 + 5 + 8)
+    expect((await infoOf(storage, 'doc'))?.bytes).toBe(totalBytes([one, two, three]) + 8)
 
     // Set-aside updates go to the quarantine, whose bytes are not the log's.
-    await storage.compact('doc', bytes('merged'), head, [{ update: bytes('aside, large '.repeat(10)), reason: 'why' }])
+    await storage.compact('doc', stateAfter([one, two, three]), head, [{ update: bytes('aside, large '.repeat(10)), reason: 'why' }])
     const compacted = await infoOf(storage, 'doc')
-    expect(compacted?.bytes).toBe('merged'.length + 8)
-    expect(compacted?.bytes).toBe((await storage.load('doc')).bytes)
+    const stored = await storage.load('doc')
+    expectCompacted(stored, stateAfter([one, two, three]), [bytes('four'), bytes('five')])
+    expect(compacted?.bytes).toBe(stored.updates[0].byteLength + 8)
+    expect(compacted?.bytes).toBe(stored.bytes)
     expect((await infoOf(storage, 'other'))?.bytes).toBe('not counted in doc'.length)
   })
 
@@ -524,7 +660,8 @@ describe.each(backends)('storage contract: $name', (backend) => {
       expect(at).toBeLessThanOrEqual(window.after + skew)
     }
 
-    const first = await appendTimed('doc', [bytes('one')])
+    const [one, two, three, four] = [yUpdate('one'), yUpdate('two'), yUpdate('three'), yUpdate('four')]
+    const first = await appendTimed('doc', [one])
     const firstAt = await updatedAt('doc')
     expectWithin(firstAt, first)
     const bystander = await appendTimed('bystander', [bytes('elsewhere')])
@@ -532,7 +669,7 @@ describe.each(backends)('storage contract: $name', (backend) => {
     expectWithin(bystanderAt, bystander)
 
     await sleep(25)
-    const second = await appendTimed('doc', [bytes('two'), bytes('three')])
+    const second = await appendTimed('doc', [two, three])
     const secondAt = await updatedAt('doc')
     expectWithin(secondAt, second)
     expect(secondAt).toBeGreaterThan(firstAt)
@@ -540,20 +677,20 @@ describe.each(backends)('storage contract: $name', (backend) => {
 
     // Compacting everything: the snapshot keeps the latest time it replaces (not the earliest, not now).
     await sleep(25)
-    await storage.compact('doc', bytes('merged'), second.head, [{ update: bytes('aside'), reason: 'why' }])
+    await storage.compact('doc', stateAfter([one, two, three]), second.head, [{ update: bytes('aside'), reason: 'why' }])
     expect(await updatedAt('doc')).toBe(secondAt)
 
     await sleep(25)
-    const third = await appendTimed('doc', [bytes('four')])
+    const third = await appendTimed('doc', [four])
     const thirdAt = await updatedAt('doc')
     expectWithin(thirdAt, third)
     expect(thirdAt).toBeGreaterThan(secondAt)
 
     // Compacting up to the snapshot, then up to the tail as well.
     await sleep(25)
-    await storage.compact('doc', bytes('merged again'), second.head)
+    await storage.compact('doc', stateAfter([one, two, three]), second.head)
     expect(await updatedAt('doc')).toBe(thirdAt)
-    await storage.compact('doc', bytes('merged once more'), third.head)
+    await storage.compact('doc', stateAfter([one, two, three, four]), third.head)
     expect(await updatedAt('doc')).toBe(thirdAt)
 
     await sleep(25)
@@ -568,9 +705,11 @@ describe.each(backends)('storage contract: $name', (backend) => {
   })
 
   it('stops describing a deleted document, and describes it afresh when written again', async () => {
-    for (const name of ['keep', 'drop', 'drop/child']) await storage.append(name, [bytes(name), bytes(`${name} again`)])
-    const head = await storage.append('drop', [bytes('more')])
-    await storage.compact('drop', bytes('merged'), head, [{ update: bytes('aside'), reason: 'why' }])
+    for (const name of ['keep', 'drop/child']) await storage.append(name, [bytes(name), bytes(`${name} again`)])
+    const dropped = [yUpdate('drop'), yUpdate('drop again'), yUpdate('more')]
+    await storage.append('drop', dropped.slice(0, 2))
+    const head = await storage.append('drop', dropped.slice(2))
+    await storage.compact('drop', stateAfter(dropped), head, [{ update: bytes('aside'), reason: 'why' }])
     await storage.delete('drop')
 
     expect(namesOf(await describeAll(storage))).toEqual(['drop/child', 'keep'])
@@ -582,6 +721,13 @@ describe.each(backends)('storage contract: $name', (backend) => {
   // A quarantine without a log cannot be made through the interface: written
   // into the SQL backends' tables directly (the memory backend has no tables).
   if (backend.name !== 'memory') {
+    it('appendIfEmpty counts only the log: a name with nothing but a quarantine is empty', async () => {
+      await writeQuarantineOnly(backend, 'only-aside')
+      expect(await storage.appendIfEmpty('only-aside', [bytes('seed')])).not.toBeNull()
+      expect(hexes((await storage.load('only-aside')).updates)).toEqual(hexes([bytes('seed')]))
+      expect(await storage.quarantined('only-aside')).toHaveLength(1)
+    })
+
     it('does not describe a document that has only a quarantine', async () => {
       await storage.append('logged', [bytes('one')])
       await writeQuarantineOnly(backend, 'only-aside')
@@ -635,15 +781,18 @@ describe.each(backends.filter((backend) => backend.durable))('durable storage: $
 
   it('keeps a quarantine and a rename across close and reopen', async () => {
     const storage = await backend.open()
-    const head = await storage.append('old', [bytes('one'), bytes('two')])
-    await storage.compact('old', bytes('merged'), head, [{ update: bytes('aside'), reason: 'why' }])
+    const updates = [yUpdate('one'), yUpdate('two')]
+    const head = await storage.append('old', updates)
+    await storage.compact('old', stateAfter(updates), head, [{ update: bytes('aside'), reason: 'why' }])
+    const compacted = await storage.load('old')
     const [stamped] = await storage.quarantined('old')
     await storage.rename('old', 'new')
     await storage.close()
 
     const reopened = await backend.reopen()
     expect(await reopened.list()).toEqual(['new'])
-    expect(hexes((await reopened.load('new')).updates)).toEqual(hexes([bytes('merged')]))
+    expect(hexes((await reopened.load('new')).updates)).toEqual(hexes(compacted.updates))
+    expectCompacted(compacted, stateAfter(updates))
     const quarantined = await reopened.quarantined('new')
     expect(asideOf(quarantined)).toEqual([{ update: hexes([bytes('aside')])[0], reason: 'why' }])
     expect(quarantined[0].at.getTime()).toBe(stamped.at.getTime())
@@ -699,9 +848,10 @@ describe('postgres storage: schema', () => {
       INSERT INTO ${schema}.collab_schema (version) VALUES (1);
       CREATE TABLE ${schema}.collab_updates (seq BIGSERIAL PRIMARY KEY, doc TEXT NOT NULL, data BYTEA NOT NULL);
       CREATE INDEX collab_updates_by_doc ON ${schema}.collab_updates (doc, seq);
-      INSERT INTO ${schema}.collab_updates (doc, data) VALUES
-        ('doc', 'one'::bytea), ('${CAFE_NFD}', 'other'::bytea), ('doc', 'two'::bytea);
     `)
+    for (const [doc, data] of SCHEMA_1_ROWS) {
+      await backend.query(`INSERT INTO ${schema}.collab_updates (doc, data) VALUES ($1, $2)`, [doc, Buffer.from(data)])
+    }
 
     const migrated = await backend.reopen()
     const versions = await backend.query<{ version: number }>(`SELECT version FROM ${schema}.collab_schema`)
@@ -793,9 +943,7 @@ describe('sqlite storage: schema', () => {
       CREATE INDEX updates_by_doc ON updates (doc, seq);
     `)
     const insert = old.prepare('INSERT INTO updates (doc, data) VALUES (?, ?)')
-    insert.run('doc', Buffer.from('one'))
-    insert.run(CAFE_NFD, Buffer.from('other'))
-    insert.run('doc', Buffer.from('two'))
+    for (const [doc, data] of SCHEMA_1_ROWS) insert.run(doc, Buffer.from(data))
     old.pragma('user_version = 1')
     old.close()
 
@@ -878,28 +1026,47 @@ describe('sqlite storage: group commit', () => {
     await Promise.all([appendingAgain, deleting])
     expect(await storage.list()).toEqual([])
   })
+
+  it('commits appends still queued before appendIfEmpty checks the log', async () => {
+    const storage = await backend.open()
+    const appending = storage.append('queued', [bytes('first')])
+    const seeding = storage.appendIfEmpty('queued', [bytes('seed')])
+    expect(await seeding).toBeNull()
+    expect(hexes((await storage.load('queued')).updates)).toEqual(hexes([bytes('first')]))
+    expect((await storage.load('queued')).head).toBe(await appending)
+  })
 })
 
 /**
- * What a schema-1 database written by hand ('one' and 'two' in `doc`, 'other'
- * in `CAFE_NFD`) must look like after migrating: the rows kept, and the new
- * operations working on them.
+ * The two updates of `doc` in the databases written by hand as older versions
+ * would have: Yjs updates, for they are compacted once migrated.
+ */
+const OLD_ONE = yUpdate('one')
+const OLD_TWO = yUpdate('two')
+/** The log rows a schema-1 database is written with by hand, in this order. */
+const SCHEMA_1_ROWS: [string, Uint8Array][] = [['doc', OLD_ONE], [CAFE_NFD, bytes('other')], ['doc', OLD_TWO]]
+
+/**
+ * What a schema-1 database written by hand (`SCHEMA_1_ROWS`) must look like
+ * after migrating: the rows kept, and the new operations working on them.
  */
 async function expectSchema1RowsWork(migrated: DocumentStorage, skew: number): Promise<void> {
     expect([...(await migrated.list())].sort()).toEqual(['doc', CAFE_NFD].sort())
     const doc = await migrated.load('doc')
-    expect(hexes(doc.updates)).toEqual(hexes([bytes('one'), bytes('two')]))
+    expect(hexes(doc.updates)).toEqual(hexes([OLD_ONE, OLD_TWO]))
     expect(doc.head).toBe(3)
     // Rows from before times were kept have none.
     expect(await describeAll(migrated)).toEqual([
       { name: CAFE_NFD, bytes: 5, updatedAt: null },
-      { name: 'doc', bytes: 6, updatedAt: null },
+      { name: 'doc', bytes: totalBytes([OLD_ONE, OLD_TWO]), updatedAt: null },
     ])
 
     // The new operations work on the old rows.
-    await migrated.compact('doc', bytes('merged'), doc.head, [{ update: bytes('aside'), reason: 'why' }])
+    await migrated.compact('doc', stateAfter([OLD_ONE, OLD_TWO]), doc.head, [{ update: bytes('aside'), reason: 'why' }])
     expect(asideOf(await migrated.quarantined('doc'))).toEqual([{ update: hexes([bytes('aside')])[0], reason: 'why' }])
-    expect(await infoOf(migrated, 'doc')).toEqual({ name: 'doc', bytes: 6, updatedAt: null })
+    const compacted = await migrated.load('doc')
+    expectCompacted(compacted, stateAfter([OLD_ONE, OLD_TWO]))
+    expect(await infoOf(migrated, 'doc')).toEqual({ name: 'doc', bytes: compacted.bytes, updatedAt: null })
     await migrated.rename(CAFE_NFD, CAFE_NFC)
     expect(hexes((await migrated.load(CAFE_NFC)).updates)).toEqual(hexes([bytes('other')]))
     expect(await infoOf(migrated, CAFE_NFC)).toEqual({ name: CAFE_NFC, bytes: 5, updatedAt: null })
@@ -913,8 +1080,8 @@ async function expectSchema1RowsWork(migrated: DocumentStorage, skew: number): P
 }
 
 /** The log rows a schema-2 database is written with by hand, in this order. */
-const SCHEMA_2_ROWS: [string, string][] = [
-  ['doc', 'one'], ['B', 'big b'], ['a', 'small a'], ['doc', 'two'], ['doc-x', 'dash'], ['doc/x', 'slash'],
+const SCHEMA_2_ROWS: [string, Uint8Array][] = [
+  ['doc', OLD_ONE], ['B', bytes('big b')], ['a', bytes('small a')], ['doc', OLD_TWO], ['doc-x', bytes('dash')], ['doc/x', bytes('slash')],
 ]
 /** Its quarantine: one for a logged document, one for a name with no log. */
 const SCHEMA_2_QUARANTINE: [string, string, string][] = [
@@ -925,7 +1092,7 @@ const SCHEMA_2_QUARANTINE: [string, string, string][] = [
 const SCHEMA_2_DESCRIBED: StoredDocumentInfo[] = [
   { name: 'B', bytes: 5, updatedAt: null },
   { name: 'a', bytes: 7, updatedAt: null },
-  { name: 'doc', bytes: 6, updatedAt: null },
+  { name: 'doc', bytes: totalBytes([OLD_ONE, OLD_TWO]), updatedAt: null },
   { name: 'doc-x', bytes: 4, updatedAt: null },
   { name: 'doc/x', bytes: 5, updatedAt: null },
 ]
@@ -942,18 +1109,21 @@ async function expectSchema2RowsWork(migrated: DocumentStorage, skew: number): P
 
     // A compaction of old rows only knows no time either.
     const doc = await migrated.load('doc')
-    expect(hexes(doc.updates)).toEqual(hexes([bytes('one'), bytes('two')]))
-    await migrated.compact('doc', bytes('merged'), doc.head)
-    expect(await infoOf(migrated, 'doc')).toEqual({ name: 'doc', bytes: 6, updatedAt: null })
+    expect(hexes(doc.updates)).toEqual(hexes([OLD_ONE, OLD_TWO]))
+    await migrated.compact('doc', stateAfter([OLD_ONE, OLD_TWO]), doc.head)
+    expect(await infoOf(migrated, 'doc')).toEqual({ name: 'doc', bytes: (await migrated.load('doc')).bytes, updatedAt: null })
 
     // A new append is stamped, and a compaction over old and new rows keeps the new time.
     const before = Date.now()
-    const head = await migrated.append('doc', [bytes('three')])
+    const three = yUpdate('three')
+    const head = await migrated.append('doc', [three])
     const stamped = (await infoOf(migrated, 'doc'))?.updatedAt
     expectStampedWithin(stamped, before, Date.now(), skew)
     await sleep(25)
-    await migrated.compact('doc', bytes('merged again'), head)
-    expect(await infoOf(migrated, 'doc')).toEqual({ name: 'doc', bytes: 12, updatedAt: stamped })
+    await migrated.compact('doc', stateAfter([OLD_ONE, OLD_TWO, three]), head)
+    const compacted = await migrated.load('doc')
+    expectCompacted(compacted, stateAfter([OLD_ONE, OLD_TWO, three]))
+    expect(await infoOf(migrated, 'doc')).toEqual({ name: 'doc', bytes: compacted.bytes, updatedAt: stamped })
     // Other documents keep their old rows, untimed; a rename keeps that too.
     await migrated.rename('a', 'renamed')
     expect(await infoOf(migrated, 'renamed')).toEqual({ name: 'renamed', bytes: 7, updatedAt: null })

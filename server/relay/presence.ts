@@ -67,14 +67,16 @@ export class Presence<Owner> {
    * `ProtocolError` when the update is malformed and `PresenceLimitError` when
    * a state is too large; nothing is applied then.
    */
-  apply(owner: Owner, update: Uint8Array, ownedIds: Set<number>, options: { identity?: GrantedUser; now?: number } = {}): AwarenessEntry[] {
+  apply(owner: Owner, update: Uint8Array, ownedIds: Set<number>, options: { identity?: GrantedUser; now?: number; trusted?: boolean } = {}): AwarenessEntry[] {
     const now = options.now ?? Date.now()
+    // `trusted`: another instance's presence, every limit checked there when its clients sent it.
+    const limited = !options.trusted
     // The count first: decoding (and parsing the JSON of) 100,000 entries is the cost to avoid.
-    if (entryCount(update) > this.limits.maxAwarenessEntriesPerUpdate) {
+    if (limited && entryCount(update) > this.limits.maxAwarenessEntriesPerUpdate) {
       throw new PresenceLimitError(`more than ${this.limits.maxAwarenessEntriesPerUpdate} entries in one presence update`)
     }
     const entries = decodeAwarenessUpdate(update)
-    for (const entry of entries) {
+    for (const entry of limited ? entries : []) {
       if (utf8Length(entry.stateJson) > this.limits.maxAwarenessStateBytes || jsonNestedDeeper(entry.stateJson, this.limits.maxValueDepth)) {
         throw new PresenceLimitError(`a presence state over ${this.limits.maxAwarenessStateBytes} bytes or nested too deeply`)
       }
@@ -92,7 +94,7 @@ export class Presence<Owner> {
         accepted.push(entry)
         continue
       }
-      if (currentOwner === undefined && ownedIds.size >= this.limits.maxAwarenessClientsPerConnection) continue
+      if (limited && currentOwner === undefined && ownedIds.size >= this.limits.maxAwarenessClientsPerConnection) continue
       let clock = entry.clock
       const lastClock = this.clocks.get(entry.clientId) ?? this.removed.get(entry.clientId)?.clock
       if (lastClock !== undefined && clock <= lastClock) {
@@ -129,6 +131,15 @@ export class Presence<Owner> {
   /** Every current state as one awareness update, or null when there are none. */
   encodeAll(): Uint8Array | null {
     return this.states.size === 0 ? null : encodeAwarenessUpdate([...this.states.values()])
+  }
+
+  /** The states of the owners `which` picks, as one awareness update, or null when there are none. */
+  encodeOwned(which: (owner: Owner) => boolean): Uint8Array | null {
+    const entries = [...this.states.values()].filter((entry) => {
+      const owner = this.owners.get(entry.clientId)
+      return owner !== undefined && which(owner)
+    })
+    return entries.length === 0 ? null : encodeAwarenessUpdate(entries)
   }
 
   private remove(clientId: number, clock: number, now: number): void {

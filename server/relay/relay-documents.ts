@@ -4,6 +4,7 @@ import type { DocumentStorage } from '../storage/types.ts'
 import type { GrantedUser } from './grant.ts'
 import type { HookRunner } from './hooks.ts'
 import type { Room } from './room.ts'
+import { NotEmptyError } from './update-pipeline.ts'
 import type { RoomRegistry } from './room-registry.ts'
 
 /** A document opened from the server side (the HTTP API, a script): it stays loaded until `release`. */
@@ -18,15 +19,19 @@ export interface DocumentHandle {
    * applied, relayed. Resolves once it is committed (`accepted`), or at once
    * when it adds nothing (`unchanged`); rejects with `DocumentRefusal`.
    */
-  submit(update: Uint8Array, origin?: { label?: string; user?: GrantedUser }): Promise<'accepted' | 'unchanged'>
+  submit(update: Uint8Array, origin?: { label?: string; user?: GrantedUser; onlyIfEmpty?: boolean }): Promise<'accepted' | 'unchanged'>
   release(): void
 }
 
-/** Why a server-side submit was refused: `malformed`, over a `limit`, or the document is `gone` (deleted meanwhile). */
+/**
+ * Why a server-side submit was refused: `malformed`, over a `limit`, the
+ * document is `gone` (deleted meanwhile), or, for a create-only submit, it
+ * `exists` in storage (another instance, say, wrote it first).
+ */
 export class DocumentRefusal extends Error {
   override name = 'DocumentRefusal'
   constructor(
-    readonly kind: 'malformed' | 'limit' | 'gone',
+    readonly kind: 'malformed' | 'limit' | 'gone' | 'exists',
     message: string,
   ) {
     super(message)
@@ -73,10 +78,15 @@ export function createDocumentAccess(registry: RoomRegistry, storage: DocumentSt
       },
       async submit(update, origin = {}) {
         if (room.deleted) throw new DocumentRefusal('gone', 'the document was deleted')
-        const result = room.submit(update, { kind: 'server', label: origin.label ?? 'api', ...(origin.user ? { user: origin.user } : {}) })
+        const result = room.submit(update, { kind: 'server', label: origin.label ?? 'api', ...(origin.user ? { user: origin.user } : {}) }, { onlyIfEmpty: origin.onlyIfEmpty })
         if (result.status === 'refused') throw new DocumentRefusal(result.kind, result.reason)
         if (result.status === 'unchanged' || result.status === 'read-only') return 'unchanged'
-        await result.committed
+        try {
+          await result.committed
+        } catch (error) {
+          if (error instanceof NotEmptyError) throw new DocumentRefusal('exists', 'the document exists')
+          throw error
+        }
         return 'accepted'
       },
       release() {

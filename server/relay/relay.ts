@@ -11,6 +11,7 @@ import { createCounters, type RelayCounters } from './relay-counters.ts'
 import { createDocumentAccess, type DocumentAccess } from './relay-documents.ts'
 import type { Room } from './room.ts'
 import { RoomRegistry } from './room-registry.ts'
+import type { DocumentBus } from './document-bus.ts'
 
 /** Options for `createRelay`. Every field is optional. */
 export interface RelayOptions {
@@ -34,6 +35,13 @@ export interface RelayOptions {
   limits?: Partial<RelayLimits>
   /** Subscribers to the relay's lifecycle events (more with `relay.addHooks`). */
   hooks?: RelayHooks[]
+  /**
+   * Share documents with other relay instances (scale-out): each loaded
+   * document's committed updates and presence go to the instances holding it,
+   * and theirs come in (`createRedisBus` in `server/scale/`). The storage must
+   * be shared too (PostgreSQL). The caller closes the bus after the relay.
+   */
+  bus?: DocumentBus
 }
 
 /** Counts for `/healthz` and tests. */
@@ -134,12 +142,23 @@ export function createRelay(options: RelayOptions = {}): Relay {
       compactAfterBytes: nonNegative('compactAfterBytes', options.compactAfterBytes, 4 * 1024 * 1024),
       writeRetryMs: nonNegative('writeRetryMs', options.writeRetryMs, 250),
       limits: relayLimits,
+      bus: options.bus,
     },
     namesReady,
   )
   const documents = createDocumentAccess(registry, storage, hooks, () => closing !== null)
 
   async function closeAll(timeoutMs: number): Promise<void> {
+    // Frames already received are handled before the connections close (a
+    // close by the relay drops what is still queued), so an update a client
+    // sent just before SIGTERM is committed with the rest. Bounded: a room
+    // still loading, or a flood, does not hold the shutdown up.
+    let patience: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([
+      Promise.all([...connections].map((connection) => connection.inbound.idle())),
+      new Promise((resolve) => (patience = setTimeout(resolve, Math.min(1000, timeoutMs / 4)))),
+    ])
+    clearTimeout(patience)
     for (const connection of connections) connection.close(CloseCode.GOING_AWAY)
     const drained = registry.drainAll()
     let timer: ReturnType<typeof setTimeout> | undefined

@@ -9,6 +9,14 @@ export interface PendingWrite<Origin> {
   /** The frame the other clients receive once the update is committed. */
   frame: Uint8Array
   origin: Origin
+  /** False for an update another instance already stored (scale-out): applied and relayed in turn, never appended again. */
+  store?: boolean
+  /**
+   * `'empty'`: store it only if the document's stored log is empty (seeding a
+   * new document exactly once, across instances too). Written on its own;
+   * when the log is not empty it is discarded, never applied or relayed.
+   */
+  condition?: 'empty'
 }
 
 /** What the writer needs from its room. */
@@ -27,6 +35,8 @@ export interface WriterContext<Origin> {
    * document must hold the batch once it resolves, unless the room broke.
    */
   commit(batch: PendingWrite<Origin>[]): Promise<void>
+  /** A conditional write whose condition did not hold: drop it (it was never stored). */
+  discard(write: PendingWrite<Origin>): void
 }
 
 const MAX_WRITE_RETRY_MS = 30_000
@@ -72,7 +82,7 @@ export class DocumentWriter<Origin> {
 
   enqueue(write: PendingWrite<Origin>): void {
     this.pending.push(write)
-    this.pendingBytes += write.update.byteLength
+    if (write.store !== false) this.pendingBytes += write.update.byteLength
     this.flushing ??= this.run().finally(() => {
       this.flushing = null
     })
@@ -100,17 +110,33 @@ export class DocumentWriter<Origin> {
     await new Promise<void>((resolve) => setImmediate(resolve))
     let retryMs = this.context.writeRetryMs
     while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.context.maxBatch)
+      const batch = this.pending.splice(0, this.batchLength())
+      // Updates from other instances are stored already: they only keep their place in line.
+      const toStore = batch.filter((write) => write.store !== false)
       const started = performance.now()
-      const bytes = batch.reduce((sum, write) => sum + write.update.byteLength, 0)
+      const bytes = toStore.reduce((sum, write) => sum + write.update.byteLength, 0)
       try {
-        this.head = await this.context.storage.append(
-          this.context.name,
-          batch.map((write) => write.update),
-        )
-        this.context.hooks.emit('storageAppended', { name: this.context.name, updates: batch.length, bytes, ms: performance.now() - started })
+        if (batch[0].condition === 'empty') {
+          const head = await this.context.storage.appendIfEmpty(this.context.name, [batch[0].update])
+          if (head === null) {
+            this.pendingBytes -= batch[0].update.byteLength
+            this.context.discard(batch[0])
+            continue
+          }
+          this.head = Math.max(this.head, head)
+          this.context.hooks.emit('storageAppended', { name: this.context.name, updates: 1, bytes, ms: performance.now() - started })
+        } else if (toStore.length > 0) {
+          this.head = Math.max(
+            this.head,
+            await this.context.storage.append(
+              this.context.name,
+              toStore.map((write) => write.update),
+            ),
+          )
+          this.context.hooks.emit('storageAppended', { name: this.context.name, updates: toStore.length, bytes, ms: performance.now() - started })
+        }
       } catch (error) {
-        this.context.hooks.emit('storageAppended', { name: this.context.name, updates: batch.length, bytes, ms: performance.now() - started, error: error instanceof Error ? error : new Error(String(error)) })
+        this.context.hooks.emit('storageAppended', { name: this.context.name, updates: toStore.length, bytes, ms: performance.now() - started, error: error instanceof Error ? error : new Error(String(error)) })
         // Nothing was relayed; keep the batch first in line and try again.
         this.pending = batch.concat(this.pending)
         this.writeError = error instanceof Error ? error : new Error(String(error))
@@ -121,7 +147,7 @@ export class DocumentWriter<Origin> {
       }
       this.writeError = null
       retryMs = this.context.writeRetryMs
-      for (const write of batch) {
+      for (const write of toStore) {
         this.logUpdates++
         this.logBytes += write.update.byteLength
         this.pendingBytes -= write.update.byteLength
@@ -130,6 +156,13 @@ export class DocumentWriter<Origin> {
       // The document now holds exactly the log up to `head`: the moment to compact.
       await this.compactIfDue()
     }
+  }
+
+  /** How many pending writes the next transaction takes: up to `maxBatch`, a conditional write alone. */
+  private batchLength(): number {
+    if (this.pending[0].condition) return 1
+    const conditional = this.pending.findIndex((write) => write.condition !== undefined)
+    return Math.min(this.context.maxBatch, conditional === -1 ? this.pending.length : conditional)
   }
 
   /**

@@ -12,6 +12,8 @@ import { Presence, PresenceLimitError } from './presence.ts'
 import type { RelayLogger } from './relay-socket.ts'
 import { loadDocument } from './room-load.ts'
 import { UpdatePipeline, type SubmitResult } from './update-pipeline.ts'
+import type { DocumentBus } from './document-bus.ts'
+import { RoomPeers, type PeerRoom } from './room-peers.ts'
 
 /** What a room needs from the relay that owns it. */
 export interface RoomContext {
@@ -34,6 +36,14 @@ export interface RoomContext {
    */
   onBroken(room: Room): void
   roomIdleMs: number
+  /** Other instances sharing the documents (scale-out); absent for a single relay. */
+  bus?: DocumentBus
+}
+
+/** Another instance, as the owner of its clients' presence in a room. */
+class RemoteInstance {
+  readonly ownedClientIds = new Set<number>()
+  constructor(readonly id: string) {}
 }
 
 /** How often the relay asks a connection to sync again after cutting off part of its update (ms). */
@@ -46,7 +56,9 @@ const RESYNC_INTERVAL_MS = 10_000
  */
 export class Room {
   readonly connections = new Set<Connection>()
-  private readonly presence: Presence<Connection>
+  private readonly presence: Presence<Connection | RemoteInstance>
+  /** Other instances whose clients' presence this room holds (scale-out). */
+  private readonly instances = new Map<string, RemoteInstance>()
   private readonly pipeline: UpdatePipeline
   /** Server-side users of the document (the HTTP API, webhooks): it stays loaded while held. */
   private holders = 0
@@ -59,6 +71,8 @@ export class Room {
   skippedUpdates = 0
   /** Deleted: no more joins or writes; the registry unloads it. */
   deleted = false
+  /** The link to other instances holding this document, with a bus. */
+  private peers: RoomPeers | null = null
 
   private constructor(
     readonly name: string,
@@ -66,7 +80,7 @@ export class Room {
     readonly doc: Y.Doc,
     stored: { head: number; count: number; bytes: number },
   ) {
-    this.presence = new Presence<Connection>(context.limits)
+    this.presence = new Presence<Connection | RemoteInstance>(context.limits)
     this.pipeline = new UpdatePipeline(
       {
         name,
@@ -79,6 +93,7 @@ export class Room {
         writeRetryMs: context.writeRetryMs,
         connections: () => this.connections,
         onBroken: () => context.onBroken(this),
+        publish: context.bus ? (update) => this.peers?.publishUpdate(update) : undefined,
       },
       doc,
       stored,
@@ -87,8 +102,14 @@ export class Room {
 
   /** Load a room from storage. Rejects (and creates nothing) when storage fails. */
   static async load(name: string, context: RoomContext): Promise<Room> {
+    // Where the other instances' messages stand before storage is read: whatever comes after is received, whatever came before is loaded.
+    const position = context.bus ? await context.bus.position(name) : null
     const loaded = await loadDocument(name, context.storage, context.limits, context.logger)
     const room = new Room(name, context, loaded.doc, loaded)
+    if (context.bus && position !== null) {
+      room.peers = new RoomPeers(room.peerView(), context.bus)
+      room.peers.start(position)
+    }
     if (loaded.setAside.length > 0) {
       room.skippedUpdates = loaded.setAside.length
       for (const { reason } of loaded.setAside) context.logger.warn(`room "${name}": set a stored update aside (${reason}); it is kept in the quarantine`)
@@ -121,8 +142,8 @@ export class Room {
   }
 
   /** Submit an update from the server side (the HTTP API, another instance): the same way in as a client's. */
-  submit(update: Uint8Array, origin: Exclude<UpdateOrigin, { kind: 'connection' }>): SubmitResult {
-    return this.pipeline.submit(update, origin)
+  submit(update: Uint8Array, origin: Exclude<UpdateOrigin, { kind: 'connection' }>, options: { onlyIfEmpty?: boolean } = {}): SubmitResult {
+    return this.pipeline.submit(update, origin, options)
   }
 
   /** Add a connection: it gets our state vector and everyone's presence. */
@@ -135,8 +156,55 @@ export class Room {
     this.idleTimer = null
     this.connections.add(connection)
     connection.send(encodeSyncStep1(Y.encodeStateVector(this.doc)))
+    this.sendAllPresence(connection)
+  }
+
+  /** Everyone's presence, on this instance and others. */
+  private sendAllPresence(connection: Connection): void {
     const presence = this.presence.encodeAll()
     if (presence) connection.send(encodeAwareness(presence))
+  }
+
+  /** What `RoomPeers` sees of the room. */
+  private peerView(): PeerRoom {
+    return {
+      name: this.name,
+      doc: this.doc,
+      storage: this.context.storage,
+      limits: this.context.limits,
+      logger: this.context.logger,
+      submitFromInstance: (update, instanceId) => this.pipeline.submit(update, { kind: 'instance', instanceId }),
+      applyRemotePresence: (update, instanceId) => {
+        let owner = this.instances.get(instanceId)
+        if (!owner) this.instances.set(instanceId, (owner = new RemoteInstance(instanceId)))
+        let accepted: AwarenessEntry[] = []
+        try {
+          accepted = this.presence.apply(owner, update, owner.ownedClientIds, { trusted: true })
+        } catch {
+          this.context.logger.warn(`room "${this.name}": unreadable presence from instance ${instanceId}; ignored`)
+        }
+        if (owner.ownedClientIds.size === 0) this.instances.delete(instanceId)
+        // To this instance's connections only: the other instances had it from the source.
+        if (accepted.length > 0) this.broadcast(encodeAwareness(encodeAwarenessUpdate(accepted)), null)
+      },
+      dropInstance: (instanceId) => {
+        const owner = this.instances.get(instanceId)
+        if (!owner) return
+        this.instances.delete(instanceId)
+        const removed = this.presence.removeAll(owner.ownedClientIds)
+        // Its clients that moved here announced themselves while that instance
+        // still held their IDs (and were ignored). They receive this removal of
+        // themselves too, and y-protocols answers it by re-announcing with the
+        // next clock: they reappear at once, owned by their connection here.
+        if (removed.length > 0) this.broadcast(encodeAwareness(encodeAwarenessUpdate(removed)), null)
+      },
+      localPresence: () => this.presence.encodeOwned((owner) => !(owner instanceof RemoteInstance)),
+    }
+  }
+
+  /** Reconcile with storage now (scale-out: a gap in what other instances sent). Resolves at once without a bus. */
+  reconcile(): Promise<void> {
+    return this.peers?.reconcile() ?? Promise.resolve()
   }
 
   /** Remove a connection, broadcasting the removal of its presence. */
@@ -192,11 +260,9 @@ export class Room {
         this.relayPresence(accepted)
         return
       }
-      case 'query-awareness': {
-        const presence = this.presence.encodeAll()
-        if (presence) connection.send(encodeAwareness(presence))
+      case 'query-awareness':
+        this.sendAllPresence(connection)
         return
-      }
       case 'auth':
       case 'unknown':
         // Auth messages flow server → client only; unknown types may come
@@ -220,6 +286,8 @@ export class Room {
     this.idleTimer = null
     if (this.presenceTimer) clearTimeout(this.presenceTimer)
     this.presenceTimer = null
+    this.peers?.close()
+    this.peers = null
     this.pipeline.destroy()
     this.doc.destroy()
   }
@@ -318,9 +386,10 @@ export class Room {
     this.presenceTimer = null
     if (this.presenceOut.size === 0) return
     this.presenceSentAt = Date.now()
-    const frame = encodeAwareness(encodeAwarenessUpdate([...this.presenceOut.values()]))
+    const update = encodeAwarenessUpdate([...this.presenceOut.values()])
     this.presenceOut.clear()
-    this.broadcast(frame, null)
+    this.broadcast(encodeAwareness(update), null)
+    this.peers?.publishPresence(update)
   }
 
   private broadcast(frame: Uint8Array, except: Connection | null): void {

@@ -28,6 +28,8 @@ export interface PipelineContext {
   connections(): Iterable<Connection>
   /** Yjs threw on (or misplaced) an accepted update: the room must be reloaded from storage. */
   onBroken(): void
+  /** Tell the other instances of a committed update (scale-out); not called for theirs. */
+  publish?(update: Uint8Array): void
 }
 
 /** What became of a submitted update. */
@@ -50,6 +52,14 @@ interface WriteOrigin {
   checks: { client: number; clock: number }[]
   /** For the last part of a server-side submit: settles its `committed`. */
   settle?: { resolve(): void; reject(error: Error): void }
+}
+
+/** A create-only update found the document's stored log not empty: nothing was written. */
+export class NotEmptyError extends Error {
+  override name = 'NotEmptyError'
+  constructor() {
+    super('the document exists in storage')
+  }
 }
 
 /** Updates per storage transaction at most. */
@@ -88,6 +98,11 @@ export class UpdatePipeline {
         writeRetryMs: context.writeRetryMs,
         maxBatch: MAX_BATCH_UPDATES,
         commit: (batch) => this.commit(batch),
+        discard: (write) => {
+          this.overlay.release(write.origin.footprint)
+          if (write.origin.origin.kind === 'connection') write.origin.origin.connection.updateDone()
+          write.origin.settle?.reject(new NotEmptyError())
+        },
       },
       doc,
       stored,
@@ -121,7 +136,7 @@ export class UpdatePipeline {
    * came as an `update` message (relayed as it came if applied whole);
    * `readOnly` refuses anything that would change the document.
    */
-  submit(update: Uint8Array, origin: UpdateOrigin, options: { frame?: Uint8Array | null; readOnly?: boolean } = {}): SubmitResult {
+  submit(update: Uint8Array, origin: UpdateOrigin, options: { frame?: Uint8Array | null; readOnly?: boolean; onlyIfEmpty?: boolean } = {}): SubmitResult {
     let result
     try {
       result = guardUpdate(this.doc, this.overlay, update, this.context.limits)
@@ -132,21 +147,31 @@ export class UpdatePipeline {
     if (result.parts.length === 0) return { status: 'unchanged', cut: result.cut }
     // Never stored, applied or relayed. (A sync step 2 adding nothing got no parts: stock clients send one on every connect.)
     if (options.readOnly) return { status: 'read-only' }
+    // Another instance's update was stored (and its limits checked) there.
+    const store = origin.kind !== 'instance'
     const addsContent = result.parts.some((part) => part.structs.size > 0)
-    if (addsContent && this.writer.storedBytes + update.byteLength > this.context.limits.maxDocumentBytes) {
+    if (store && addsContent && this.writer.storedBytes + update.byteLength > this.context.limits.maxDocumentBytes) {
       return { status: 'refused', kind: 'limit', reason: `the document would pass ${this.context.limits.maxDocumentBytes} bytes` }
     }
     let settle: WriteOrigin['settle']
     const committed = new Promise<void>((resolve, reject) => (settle = { resolve, reject }))
     // Nobody may be waiting (a connection's submit): an unobserved rejection must not crash the process.
     committed.catch(() => {})
+    // A seed is one write (see PendingWrite.condition): a cut one would be stored in parts.
+    if (options.onlyIfEmpty && result.parts.length !== 1) return { status: 'refused', kind: 'malformed', reason: 'a create-only update must apply whole' }
     result.parts.forEach((part, index) => {
       const footprint = this.overlay.add(part.structs, part.rootNames)
       // Relay the received bytes when applied whole; a sync step 2, an API update or a part goes as an update frame.
       const frame = part.whole && options.frame ? options.frame : encodeUpdate(part.update)
       if (origin.kind === 'connection') origin.connection.queueUpdate()
       const last = index === result.parts.length - 1
-      this.writer.enqueue({ update: part.update, frame, origin: { origin, footprint, checks: part.checks, ...(last ? { settle } : {}) } })
+      this.writer.enqueue({
+        update: part.update,
+        frame,
+        store,
+        ...(options.onlyIfEmpty ? { condition: 'empty' as const } : {}),
+        origin: { origin, footprint, checks: part.checks, ...(last ? { settle } : {}) },
+      })
     })
     return { status: 'accepted', cut: result.cut, committed }
   }
@@ -205,6 +230,7 @@ export class UpdatePipeline {
     for (const connection of this.context.connections()) {
       if (connection !== from) connection.send(write.frame)
     }
+    if (origin.kind !== 'instance') this.context.publish?.(write.update)
     if (this.context.hooks.wants('updateCommitted')) {
       this.context.hooks.emit('updateCommitted', { name: this.context.name, update: write.update, origin: originInfo(origin), created: !this.existed })
     }

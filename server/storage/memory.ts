@@ -36,6 +36,15 @@ export function createMemoryStorage(): DocumentStorage {
     }
     return log
   }
+  /** Append, all of the batch or none of it; returns the new head. */
+  const appendNow = (name: string, updates: readonly Uint8Array[]): number => {
+    // Copied before anything changes.
+    const copies = updates.map((update) => update.slice())
+    const at = Date.now()
+    const log = logOf(name)
+    for (const update of copies) log.entries.push({ head: log.nextHead++, update, at })
+    return log.nextHead - 1
+  }
   const copyQuarantined = (entry: QuarantinedUpdate): QuarantinedUpdate => ({
     update: entry.update.slice(),
     reason: entry.reason,
@@ -52,12 +61,13 @@ export function createMemoryStorage(): DocumentStorage {
     },
     async append(name, updates) {
       if (updates.length === 0) throw new RangeError('append: no updates')
-      // Copied before anything changes: all of the batch or none of it.
-      const copies = updates.map((update) => update.slice())
-      const at = Date.now()
-      const log = logOf(name)
-      for (const update of copies) log.entries.push({ head: log.nextHead++, update, at })
-      return log.nextHead - 1
+      return appendNow(name, updates)
+    },
+    // Check and append in one synchronous step: nothing can run in between.
+    async appendIfEmpty(name, updates) {
+      if (updates.length === 0) throw new RangeError('appendIfEmpty: no updates')
+      if ((logs.get(name)?.entries.length ?? 0) > 0) return null
+      return appendNow(name, updates)
     },
     async compact(name, state, head, setAside = []) {
       // Everything that can throw (copying the caller's bytes) happens before

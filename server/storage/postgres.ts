@@ -1,5 +1,6 @@
 import pg from 'pg'
 import { describeRange } from './describe-range.ts'
+import { compactDocument, lockDocument, toBuffer } from './postgres-compact.ts'
 import type { DocumentStorage, StoredDocument, StoredDocumentInfo } from './types.ts'
 
 /** Options for `createPostgresStorage`. */
@@ -51,16 +52,21 @@ const migrations = (schema: string): Record<number, string> => ({
   `,
 })
 
-/** Any fixed number: every instance takes the same advisory lock to migrate one at a time. */
+/**
+ * Any fixed number: every instance takes the same advisory lock to migrate one
+ * at a time. A one-key lock; the per-document locks use the two-key form, a
+ * separate key space (`postgres-compact.ts`).
+ */
 const MIGRATION_LOCK_KEY = 7_240_512
 
 /**
- * PostgreSQL storage for production. Same semantics as the SQLite backend: an
- * append-only log per document, a compacted snapshot replacing its prefix in
- * one transaction. One database serves one relay for now: compaction by one
- * instance could delete rows that another appended after the head it read.
- * The schema is created and migrated on start (under an advisory lock, so
- * instances starting together do not race).
+ * PostgreSQL storage for production: an append-only log per document, a
+ * compacted snapshot replacing its prefix in one transaction. Several relay
+ * instances (processes) may share one database and write the same documents:
+ * compaction merges what other instances appended instead of deleting it
+ * (`postgres-compact.ts`), and `appendIfEmpty` seeds a document once among
+ * them. The schema is created and migrated on start (under an advisory lock,
+ * so instances starting together do not race).
  */
 export async function createPostgresStorage(options: PostgresStorageOptions): Promise<DocumentStorage> {
   const schema = quoteIdentifier(options.schema ?? 'public')
@@ -117,31 +123,27 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
       )
       return Math.max(...result.rows.map((row) => Number(row.seq)))
     },
-    async compact(name, state, head, setAside = []) {
-      await transaction(async (client) => {
-        if (setAside.length > 0) {
-          await client.query(
-            `INSERT INTO ${quarantine} (doc, data, reason)
-             SELECT $1, u, r FROM unnest($2::bytea[], $3::text[]) WITH ORDINALITY AS aside(u, r, i) ORDER BY i`,
-            [name, setAside.map((entry) => toBuffer(entry.update)), setAside.map((entry) => entry.reason)],
-          )
-        }
-        // The snapshot takes the seq of the last update it replaces, so it
-        // stays ahead of everything appended after that point. A compaction
-        // changes nothing in the document: the snapshot keeps the time of the
-        // latest update it replaces (NULL if none had one; one that replaces
-        // nothing adds to the log, so it is a change, now). One statement, so
-        // that time never leaves the server (a JavaScript Date would drop its
-        // microseconds): the aggregate reads every deleted row before the
-        // insert, and a row deleted by this transaction no longer holds its
-        // seq, so the snapshot may take the seq of the row it replaces.
-        await client.query(
-          `WITH replaced AS (DELETE FROM ${table} WHERE doc = $1 AND seq <= $2 RETURNING at)
-           INSERT INTO ${table} (seq, doc, data, at)
-           SELECT $2, $1, $3, CASE WHEN count(*) = 0 THEN now() ELSE max(at) END FROM replaced`,
-          [name, head, toBuffer(state)],
+    async appendIfEmpty(name, updates) {
+      if (updates.length === 0) throw new RangeError('appendIfEmpty: no updates')
+      return transaction(async (client) => {
+        // Two instances seeding at once would both find the log empty and
+        // both append. The lock makes the second wait for the first to
+        // commit; its INSERT, a new statement (READ COMMITTED), then sees
+        // the first one's rows. Plain appends take no lock: see the type.
+        await lockDocument(client, name)
+        const result = await client.query<{ seq: string }>(
+          `INSERT INTO ${table} (doc, data, at)
+           SELECT $1, u, now() FROM unnest($2::bytea[]) WITH ORDINALITY AS batch(u, i)
+           WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE doc = $1)
+           ORDER BY i
+           RETURNING seq`,
+          [name, updates.map(toBuffer)],
         )
+        return result.rows.length === 0 ? null : Math.max(...result.rows.map((row) => Number(row.seq)))
       })
+    },
+    async compact(name, state, head, setAside = []) {
+      await transaction((client) => compactDocument(client, { log: table, quarantine }, name, state, head, setAside))
     },
     async quarantined(name) {
       const result = await pool.query<{ data: Buffer; reason: string; at: Date }>(
@@ -156,9 +158,10 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     },
     async rename(from, to) {
       await transaction(async (client) => {
-        // Appends (and compactions, which delete from the log first) wait for
-        // the rename to commit, so none can slip in under `to` between the
-        // check and the move. Renames are rare (start-up), so the pause is too.
+        // Appends and compactions wait for the rename to commit before they
+        // write to the log, so none can slip in under `to` between the check
+        // and the move (a compaction that read `from` before then finds its
+        // rows gone and rolls back). Renames are rare (start-up), so the pause is too.
         await client.query(`LOCK TABLE ${table} IN SHARE ROW EXCLUSIVE MODE`)
         const taken = await client.query(
           `SELECT 1 FROM ${table} WHERE doc = $1 UNION ALL SELECT 1 FROM ${quarantine} WHERE doc = $1 LIMIT 1`,
@@ -173,6 +176,9 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     },
     async delete(name) {
       await transaction(async (client) => {
+        // A compaction that read the log before this delete must not write
+        // its snapshot back after it (and bring the document back): they take turns.
+        await lockDocument(client, name)
         await client.query(`DELETE FROM ${table} WHERE doc = $1`, [name])
         await client.query(`DELETE FROM ${quarantine} WHERE doc = $1`, [name])
       })
@@ -234,11 +240,6 @@ async function migrate(pool: pg.Pool, schema: string): Promise<void> {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {})
     client.release()
   }
-}
-
-/** The same bytes as a Buffer, without copying (what `pg` sends as `bytea`). */
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 function quoteIdentifier(name: string): string {

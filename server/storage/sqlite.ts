@@ -141,6 +141,16 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
     for (const { update, reason } of setAside) insertQuarantined.run(name, update, reason, now)
     insert.run(head, name, state, replaced.count > 0 ? replaced.at : now)
   })
+  // Only the log counts (see the type). The caller runs it IMMEDIATE: the
+  // write lock is taken before the check, so another process on the same file
+  // cannot append between the check and the insert.
+  const appendIfEmptyTx = db.transaction((name: string, updates: readonly Uint8Array[]): number | null => {
+    if (hasLog.get(name)) return null
+    const at = Date.now()
+    let head = 0
+    for (const update of updates) head = Number(insert.run(null, name, update, at).lastInsertRowid)
+    return head
+  })
   const renameTx = db.transaction((from: string, to: string) => {
     if (!hasLog.get(from)) throw new Error(`rename: no document "${from}"`)
     // A quarantine without a log cannot arise through this interface; refusing it too means a rename never merges.
@@ -189,6 +199,14 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
           setImmediate(flushQueue)
         }
       })
+    },
+    // Appends still queued for this turn were called for first: they commit
+    // before the check, and count.
+    async appendIfEmpty(name, updates) {
+      if (closed) throw new Error('storage is closed')
+      if (updates.length === 0) throw new RangeError('appendIfEmpty: no updates')
+      flushQueue()
+      return appendIfEmptyTx.immediate(name, updates)
     },
     async compact(name, state, head, setAside = []) {
       compactTx(name, state, head, setAside)

@@ -7,6 +7,12 @@
  * in that log (a count, a row id): `compact` replaces everything up to a head
  * the caller has seen with one merged update, atomically, so updates appended
  * after that head survive.
+ *
+ * Several relay instances may write one document at once only through a
+ * backend built for it (PostgreSQL): there, positions are not commit order,
+ * and another instance may hold rows up to a head that the caller's state
+ * does not have yet, so its `compact` merges what it finds instead of
+ * trusting the caller. Memory and SQLite serve one process.
  */
 export interface StoredDocument {
   /** The updates in the order they were appended (a compacted state first, if any). */
@@ -48,10 +54,33 @@ export interface DocumentStorage {
   /** Durably append updates (at least one), in order, in one transaction. Resolves with the new head. */
   append(name: string, updates: readonly Uint8Array[]): Promise<number>
   /**
+   * Append `updates` (at least one) like `append`, but only when the
+   * document's log holds nothing at all; otherwise write nothing and resolve
+   * with null. For seeding a new document exactly once when several callers
+   * (relay instances) may try at the same moment: of concurrent
+   * `appendIfEmpty` calls for one name, one appends and the others get null.
+   *
+   * Only the log counts: a name with nothing but quarantined updates is empty
+   * (the interface cannot leave one so; `delete` removes both). A plain
+   * `append` racing a seed is not held back: the document then holds both,
+   * which is what two writers to a new document should get.
+   */
+  appendIfEmpty(name: string, updates: readonly Uint8Array[]): Promise<number | null>
+  /**
    * Replace every update up to and including `head` with `state`, in one
    * transaction; `setAside` updates are recorded in the quarantine in that
    * same transaction (so they are never both gone from the log and missing
    * from the quarantine).
+   *
+   * `state` must hold every update up to `head` except the set-aside ones
+   * (the caller's whole document does). PostgreSQL, which several instances
+   * write, does not rely on it: it merges into `state` every update up to
+   * `head` it finds in the log (leaving out those whose bytes equal a
+   * set-aside one), so the snapshot is a Yjs merge, not `state`'s bytes, and
+   * the log and `state` must be Yjs updates; a merge that fails rejects and
+   * changes nothing. When nothing up to `head` is left in its log (another
+   * instance compacted past it, or the document was deleted), it writes
+   * nothing at all, quarantine included. See `postgres-compact.ts`.
    */
   compact(name: string, state: Uint8Array, head: number, setAside?: readonly SetAsideUpdate[]): Promise<void>
   /** The document's quarantined updates, oldest first. */

@@ -64,7 +64,7 @@ const LISTENING = /^listening on (https?:\/\/(.+):(\d+))$/
 function childEnv(extra: Record<string, string | undefined> = {}, viaNpm = false): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('COLLAB_RELAY_') || key === 'DATABASE_URL') continue
+    if (key.startsWith('COLLAB_RELAY_') || key === 'DATABASE_URL' || key === 'REDIS_URL') continue
     // `npm test` marks what it runs; a relay started directly must not look npm-started.
     if (!viaNpm && key.startsWith('npm_')) continue
     env[key] = value

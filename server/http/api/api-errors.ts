@@ -38,7 +38,7 @@ export class ApiError extends HTTPException {
   }
 }
 
-/** What a refused server-side submit becomes: malformed 400, over a limit 413, deleted meanwhile 410. */
+/** What a refused server-side submit becomes: malformed 400, over a limit 413, deleted meanwhile 410, already stored (create-only) 412. */
 export function refusalError(refusal: DocumentRefusal): ApiError {
   switch (refusal.kind) {
     case 'malformed':
@@ -47,6 +47,8 @@ export function refusalError(refusal: DocumentRefusal): ApiError {
       return new ApiError(413, `the update was refused: ${refusal.message}`, 'over-limit')
     case 'gone':
       return new ApiError(410, 'the document was deleted', 'gone')
+    case 'exists':
+      return new ApiError(412, 'the document exists (If-None-Match: *)')
   }
 }
 

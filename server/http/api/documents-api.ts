@@ -182,9 +182,10 @@ export function createDocumentsApi(relay: Relay, options: DocumentsApiOptions = 
     return new ApiError(503, 'the document could not be opened; try again')
   }
 
-  async function submit(handle: DocumentHandle, update: Uint8Array, grant: Grant): Promise<'accepted' | 'unchanged'> {
+  async function submit(handle: DocumentHandle, update: Uint8Array, grant: Grant, onlyIfEmpty = false): Promise<'accepted' | 'unchanged'> {
     try {
-      return await handle.submit(update, { label: ORIGIN_LABEL, ...(grant.user ? { user: grant.user } : {}) })
+      // Create-only: storage decides too, so two instances seeding at once write it once.
+      return await handle.submit(update, { label: ORIGIN_LABEL, ...(grant.user ? { user: grant.user } : {}), ...(onlyIfEmpty ? { onlyIfEmpty } : {}) })
     } catch (error) {
       if (error instanceof DocumentRefusal) throw refusalError(error)
       // Stored but not applied (the room is reloading): the reload applies or sets it aside.
@@ -264,7 +265,7 @@ export function createDocumentsApi(relay: Relay, options: DocumentsApiOptions = 
         const existed = hasContent(handle.doc)
         if (createOnly && existed) throw new ApiError(412, 'the document exists (If-None-Match: *)')
         const update = replaceContentUpdate(handle.doc, content)
-        const status = update === null ? 'unchanged' : await submit(handle, update, c.get('grant'))
+        const status = update === null ? 'unchanged' : await submit(handle, update, c.get('grant'), createOnly)
         return { status, created: !existed && status === 'accepted' }
       } finally {
         handle.release()
