@@ -8,6 +8,7 @@ import { WebsocketProvider } from 'y-websocket'
 import WebSocket from 'ws'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connectClient, waitFor, waitSynced, type TestClient } from './support/harness.ts'
+import { createRandom } from './support/random.ts'
 import { SHARED_REDIS_URL } from './support/redis-server.ts'
 import { spawnCli, type SpawnedCli } from './support/spawn-cli.ts'
 import { startWebhookReceiver } from './support/webhook-receiver.ts'
@@ -50,6 +51,29 @@ function client(cli: SpawnedCli, name: string): TestClient {
 }
 
 describe('collab-relay instances sharing documents', () => {
+  it('three instances, clients spread over them, seeded random edits: everyone converges, and a fresh instance loads the same', async () => {
+    const databaseUrl = await ownDatabase()
+    const instances = await Promise.all([instance(databaseUrl), instance(databaseUrl), instance(databaseUrl)])
+    const name = `spread/${Date.now()}`
+    const seed = Number(process.env.TEST_SEED ?? Math.floor(Math.random() * 2 ** 31))
+    console.log(`[scale-out processes] seed ${seed} (rerun with TEST_SEED=${seed})`)
+    const random = createRandom(seed)
+    const clients = Array.from({ length: 6 }, (_, index) => client(instances[index % 3], name))
+    await Promise.all(clients.map((each) => waitSynced(each)))
+    for (let step = 0; step < 400; step++) {
+      const editor = clients[Math.floor(random() * clients.length)]
+      const length = editor.text.length
+      if (length > 0 && random() < 0.3) editor.text.delete(Math.floor(random() * length), Math.min(length, 1 + Math.floor(random() * 3)))
+      else editor.text.insert(Math.floor(random() * (length + 1)), String.fromCharCode(97 + Math.floor(random() * 26)))
+      if (step % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 2))
+    }
+    await waitFor(() => clients.every((each) => each.text.toString() === clients[0].text.toString()), 'six clients on three instances to converge', 20_000)
+    const fresh = await instance(databaseUrl)
+    const late = client(fresh, name)
+    await waitSynced(late)
+    await waitFor(() => late.text.toString() === clients[0].text.toString(), 'a fresh instance to serve the converged text')
+  })
+
   it('an instance killed with -9: its clients move to another and converge, nothing anyone saw is lost, its presence goes', async () => {
     const databaseUrl = await ownDatabase()
     const [a, b] = await Promise.all([instance(databaseUrl), instance(databaseUrl)])

@@ -124,7 +124,7 @@ describe('two relay instances through Redis and PostgreSQL', () => {
   })
 
   it('an update posted over HTTP on one instance reaches an editor on the other', async () => {
-    const [a, b] = await startPair(SHARED_REDIS_URL)
+    const [a, b] = await startPair(SHARED_REDIS_URL, { roomIdleMs: 100 })
     const editor = client(b, 'api/doc')
     await waitSynced(editor)
     const response = await fetch(`${a.relay.server.url}/api/documents/${encodeURIComponent('api/doc')}`, {
@@ -135,6 +135,9 @@ describe('two relay instances through Redis and PostgreSQL', () => {
     expect(response.status).toBe(201)
     const fragment = editor.doc.getXmlFragment('prosemirror')
     await waitFor(() => fragment.toString().includes('posted on A'), 'the editor on B to receive the PUT made on A')
+    // A released the document after the PUT; only B, whose client has it open, still holds it.
+    await waitFor(() => !a.relay.relay.roomNames().includes('api/doc'), 'A to let the document go', 5_000)
+    expect(b.relay.relay.roomNames()).toEqual(['api/doc'])
   })
 
   it('create-only seeding racing over both instances writes the seed exactly once', async () => {
