@@ -1,8 +1,11 @@
 import { mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
-import { describeRange } from './describe-range.ts'
-import type { DocumentStorage, SetAsideUpdate, StoredDocument, StoredDocumentInfo } from './types.ts'
+import { pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { openDatabase, type PackedLog } from './sqlite-engine.ts'
+import type { SqliteRequest, SqliteResponse, SqliteWorkerData } from './sqlite-protocol.ts'
+import type { DocumentStorage, StoredDocument, StoredDocumentInfo } from './types.ts'
 
 /** Options for `createSqliteStorage`. */
 export interface SqliteStorageOptions {
@@ -17,253 +20,150 @@ export interface SqliteStorageOptions {
   synchronous?: 'full' | 'normal'
 }
 
-/** Bump when the schema changes, and add the step to `MIGRATIONS`. */
-const SCHEMA_VERSION = 3
-const MIGRATIONS: Record<number, string> = {
-  1: `
-    CREATE TABLE updates (
-      seq  INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: heads only grow
-      doc  TEXT NOT NULL,
-      data BLOB NOT NULL
-    );
-    CREATE INDEX updates_by_doc ON updates (doc, seq);
-  `,
-  // Updates a load could not apply, set aside by the compaction that drops them from the log.
-  2: `
-    CREATE TABLE quarantine (
-      id     INTEGER PRIMARY KEY, -- insertion order: oldest first
-      doc    TEXT NOT NULL,
-      data   BLOB NOT NULL,
-      reason TEXT NOT NULL,
-      at     INTEGER NOT NULL     -- ms since the epoch
-    );
-    CREATE INDEX quarantine_by_doc ON quarantine (doc, id);
-  `,
-  // When each row was appended (ms since the epoch), for `describe`. Rows
-  // written before have none (NULL): when they were written is not known.
-  3: `
-    ALTER TABLE updates ADD COLUMN at INTEGER;
-  `,
+/**
+ * Start the worker: the compiled `sqlite-worker.js` beside this file, or,
+ * running from the TypeScript sources (tests, development), the `.ts` source
+ * through tsx's loader, registered inside the worker (workers take no
+ * `--import`).
+ */
+function startWorker(workerData: SqliteWorkerData): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData })
+  // tsx's ESM API (its `import` build: the `require` one cannot register from an eval'd worker).
+  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href
+  const source = new URL('./sqlite-worker.ts', import.meta.url).href
+  const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}) })`
+  return new Worker(bootstrap, { eval: true, workerData })
 }
 
-interface QueuedAppend {
-  name: string
-  updates: readonly Uint8Array[]
-  resolve(head: number): void
-  reject(error: unknown): void
-}
+type Request = SqliteRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never
 
 /**
  * The embedded default: one SQLite file in WAL mode, an append-only log of
  * updates per document with compacted snapshots in place of their prefix.
  *
- * better-sqlite3 is synchronous, so each commit blocks the event loop for
- * its fsync. Appends from every room that arrive in the same event-loop turn
- * are therefore committed together in one transaction (group commit): one
+ * better-sqlite3 is synchronous, and an fsync can take milliseconds: run on
+ * the relay's thread, every commit would hold up the relaying of every other
+ * document. So the database lives on a worker thread (sqlite-worker.ts);
+ * this side only posts requests. Appends from every room that arrive in the
+ * same turn are committed together in one transaction (group commit): one
  * fsync per turn, however many documents are being edited.
+ *
+ * The file is opened, checked (a newer schema is refused) and migrated here,
+ * synchronously, before the worker starts: a bad file fails the call that
+ * opens it.
  */
 export function createSqliteStorage(options: SqliteStorageOptions): DocumentStorage {
-  if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true })
-  const db = new Database(options.file)
-  try {
-    // The version check comes first: a newer version's file is left as it was.
-    migrate(db)
-    db.pragma('journal_mode = WAL')
-    db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`)
-    db.pragma('busy_timeout = 5000')
-  } catch (error) {
-    db.close()
-    throw error
+  const synchronous = options.synchronous ?? 'full'
+  if (options.file !== ':memory:') {
+    mkdirSync(dirname(options.file), { recursive: true })
+    openDatabase(options.file, synchronous).close()
   }
-
-  const insert = db.prepare<[number | null, string, Uint8Array, number | null]>(
-    'INSERT INTO updates (seq, doc, data, at) VALUES (?, ?, ?, ?)',
-  )
-  const selectDoc = db.prepare<[string], { seq: number; data: Buffer }>('SELECT seq, data FROM updates WHERE doc = ? ORDER BY seq')
-  const replacedUpTo = db.prepare<[string, number], { count: number; at: number | null }>(
-    'SELECT count(*) AS count, max(at) AS at FROM updates WHERE doc = ? AND seq <= ?',
-  )
-  const deleteUpTo = db.prepare<[string, number]>('DELETE FROM updates WHERE doc = ? AND seq <= ?')
-  const deleteDoc = db.prepare<[string]>('DELETE FROM updates WHERE doc = ?')
-  const insertQuarantined = db.prepare<[string, Uint8Array, string, number]>(
-    'INSERT INTO quarantine (doc, data, reason, at) VALUES (?, ?, ?, ?)',
-  )
-  const selectQuarantined = db.prepare<[string], { data: Buffer; reason: string; at: number }>(
-    'SELECT data, reason, at FROM quarantine WHERE doc = ? ORDER BY id',
-  )
-  const deleteQuarantined = db.prepare<[string]>('DELETE FROM quarantine WHERE doc = ?')
-  const hasLog = db.prepare<[string], { found: number }>('SELECT 1 AS found FROM updates WHERE doc = ? LIMIT 1')
-  const hasQuarantine = db.prepare<[string], { found: number }>('SELECT 1 AS found FROM quarantine WHERE doc = ? LIMIT 1')
-  const renameLog = db.prepare<[string, string]>('UPDATE updates SET doc = ? WHERE doc = ?')
-  const renameQuarantine = db.prepare<[string, string]>('UPDATE quarantine SET doc = ? WHERE doc = ?')
-  const listDocs = db.prepare<[], { doc: string }>('SELECT DISTINCT doc FROM updates ORDER BY doc')
-  // One statement per combination of bounds, so each is a plain range on
-  // the (doc, seq) index: `doc >= prefix [AND doc > after] [AND doc < end]`.
-  // The column's BINARY collation compares the UTF-8 bytes. SQLite walks the
-  // index from the lower bound in doc order, reads the rows of each document
-  // in range (for the size of `data`, which it takes from the record header,
-  // and `at`), and stops after `limit` groups or at the upper bound: the cost
-  // is the rows of the documents returned, not those of the whole table. No
-  // temporary B-tree: the index gives the order.
-  type DescribeRow = { name: string; bytes: number; at: number | null }
-  const describeStatements = new Map<string, Database.Statement<(string | number)[], DescribeRow>>()
-  const describeStatement = (withAfter: boolean, withEnd: boolean): Database.Statement<(string | number)[], DescribeRow> => {
-    const key = `${withAfter} ${withEnd}`
-    let statement = describeStatements.get(key)
-    if (!statement) {
-      statement = db.prepare<(string | number)[], DescribeRow>(
-        `SELECT doc AS name, sum(length(data)) AS bytes, max(at) AS at FROM updates
-         WHERE doc >= ?${withAfter ? ' AND doc > ?' : ''}${withEnd ? ' AND doc < ?' : ''}
-         GROUP BY doc ORDER BY doc LIMIT ?`,
-      )
-      describeStatements.set(key, statement)
-    }
-    return statement
-  }
-
-  const appendAll = db.transaction((queue: QueuedAppend[]) => {
-    const at = Date.now()
-    return queue.map(({ name, updates }) => {
-      let head = 0
-      for (const update of updates) head = Number(insert.run(null, name, update, at).lastInsertRowid)
-      return head
-    })
-  })
-  // The snapshot takes the seq of the last update it replaces, so it stays
-  // ahead of everything appended after that point. A compaction changes
-  // nothing in the document: the snapshot keeps the time of the latest update
-  // it replaces (NULL if none of them had one; one that replaces nothing adds
-  // to the log, so it is a change, now).
-  const compactTx = db.transaction((name: string, state: Uint8Array, head: number, setAside: readonly SetAsideUpdate[]) => {
-    const now = Date.now()
-    const replaced = replacedUpTo.get(name, head)!
-    deleteUpTo.run(name, head)
-    for (const { update, reason } of setAside) insertQuarantined.run(name, update, reason, now)
-    insert.run(head, name, state, replaced.count > 0 ? replaced.at : now)
-  })
-  // Only the log counts (see the type). The caller runs it IMMEDIATE: the
-  // write lock is taken before the check, so another process on the same file
-  // cannot append between the check and the insert.
-  const appendIfEmptyTx = db.transaction((name: string, updates: readonly Uint8Array[]): number | null => {
-    if (hasLog.get(name)) return null
-    const at = Date.now()
-    let head = 0
-    for (const update of updates) head = Number(insert.run(null, name, update, at).lastInsertRowid)
-    return head
-  })
-  const renameTx = db.transaction((from: string, to: string) => {
-    if (!hasLog.get(from)) throw new Error(`rename: no document "${from}"`)
-    // A quarantine without a log cannot arise through this interface; refusing it too means a rename never merges.
-    if (hasLog.get(to) || hasQuarantine.get(to)) throw new Error(`rename: "${to}" already exists`)
-    renameLog.run(to, from)
-    renameQuarantine.run(to, from)
-  })
-  const deleteTx = db.transaction((name: string) => {
-    deleteDoc.run(name)
-    deleteQuarantined.run(name)
-  })
-
-  let queue: QueuedAppend[] = []
-  let scheduled = false
+  const worker = startWorker({ file: options.file, synchronous })
+  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>()
+  let nextId = 1
   let closed = false
-  const flushQueue = (): void => {
-    scheduled = false
+  let failure: Error | null = null
+  // The worker keeps the process alive only while a request waits for it.
+  worker.unref()
+
+  const settleAll = (error: Error): void => {
+    failure ??= error
+    for (const waiting of pending.values()) waiting.reject(error)
+    pending.clear()
+    worker.unref()
+  }
+  worker.on('message', (response: SqliteResponse) => {
+    if (response.id === 0) {
+      if (!response.ok) settleAll(toError(response.error))
+      return
+    }
+    const waiting = pending.get(response.id)
+    if (!waiting) return
+    pending.delete(response.id)
+    if (pending.size === 0) worker.unref()
+    if (response.ok) waiting.resolve(response.value)
+    else waiting.reject(toError(response.error))
+  })
+  worker.on('error', (error) => settleAll(error))
+  worker.on('exit', (code) => {
+    if (!closed) settleAll(new Error(`the SQLite worker stopped (exit code ${code})`))
+  })
+
+  // The appends of one turn go to the worker as one batch, committed in one transaction.
+  let queue: { name: string; updates: Uint8Array[]; resolve(head: number): void; reject(error: Error): void }[] = []
+  const sendQueue = (): void => {
     const batch = queue
     queue = []
     if (batch.length === 0) return
-    try {
-      const heads = appendAll(batch)
-      batch.forEach((entry, i) => entry.resolve(heads[i]))
-    } catch (error) {
-      for (const entry of batch) entry.reject(error)
-    }
+    ask<number[]>({ op: 'append', batch: batch.map(({ name, updates }) => ({ name, updates })) }).then(
+      (heads) => batch.forEach((entry, i) => entry.resolve(heads[i])),
+      (error: Error) => batch.forEach((entry) => entry.reject(error)),
+    )
+  }
+
+  const ask = <T>(request: Request): Promise<T> => {
+    if (failure) return Promise.reject(failure)
+    return new Promise<T>((resolve, reject) => {
+      const id = nextId++
+      if (pending.size === 0) worker.ref()
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
+      worker.postMessage({ ...request, id })
+    })
   }
 
   return {
     async load(name): Promise<StoredDocument> {
-      const rows = selectDoc.all(name)
-      let bytes = 0
-      const updates = rows.map((row) => {
-        bytes += row.data.byteLength
-        return new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength)
-      })
-      return { updates, head: rows.at(-1)?.seq ?? 0, bytes }
+      sendQueue()
+      const packed = await ask<PackedLog>({ op: 'load', name })
+      const updates: Uint8Array[] = []
+      let at = 0
+      for (const length of packed.lengths) {
+        updates.push(new Uint8Array(packed.buffer, at, length))
+        at += length
+      }
+      return { updates, head: packed.head, bytes: packed.bytes }
     },
     append(name, updates) {
       if (closed) return Promise.reject(new Error('storage is closed'))
       if (updates.length === 0) return Promise.reject(new RangeError('append: no updates'))
       return new Promise<number>((resolve, reject) => {
-        queue.push({ name, updates, resolve, reject })
-        if (!scheduled) {
-          scheduled = true
-          setImmediate(flushQueue)
-        }
+        if (queue.length === 0) setImmediate(sendQueue)
+        queue.push({ name, updates: [...updates], resolve, reject })
       })
     },
-    // Appends still queued for this turn were called for first: they commit
-    // before the check, and count.
+    // Appends called for before it commit first (the worker handles requests in order), and count.
     async appendIfEmpty(name, updates) {
       if (closed) throw new Error('storage is closed')
       if (updates.length === 0) throw new RangeError('appendIfEmpty: no updates')
-      flushQueue()
-      return appendIfEmptyTx.immediate(name, updates)
+      sendQueue()
+      return ask<number | null>({ op: 'appendIfEmpty', name, updates: [...updates] })
     },
     async compact(name, state, head, setAside = []) {
-      compactTx(name, state, head, setAside)
+      sendQueue()
+      await ask({ op: 'compact', name, state, head, setAside: [...setAside] })
     },
-    async quarantined(name) {
-      return selectQuarantined.all(name).map((row) => ({
-        update: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength),
-        reason: row.reason,
-        at: new Date(row.at),
-      }))
-    },
-    // Appends still queued for this turn were called for first: they commit
-    // before the rename or delete, and so move or go with the document.
-    async rename(from, to) {
-      flushQueue()
-      renameTx(from, to)
-    },
-    async delete(name) {
-      flushQueue()
-      deleteTx(name)
-    },
-    async list() {
-      return listDocs.all().map((row) => row.doc)
-    },
-    // Appends still queued are not flushed: like `load`, this sees what is committed.
-    async describe(options) {
-      const { prefix, after, prefixEnd, limit } = describeRange(options)
-      const params: (string | number)[] = [prefix]
-      if (after !== undefined) params.push(after)
-      if (prefixEnd !== null) params.push(prefixEnd)
-      params.push(limit)
-      return describeStatement(after !== undefined, prefixEnd !== null)
-        .all(...params)
-        .map((row): StoredDocumentInfo => ({
-          name: row.name,
-          bytes: row.bytes,
-          updatedAt: row.at === null ? null : new Date(row.at),
-        }))
-    },
+    quarantined: (name) => (sendQueue(), ask({ op: 'quarantined', name })),
+    // Appends called for before a rename or delete commit first, and so move or go with the document.
+    rename: (from, to) => (sendQueue(), ask({ op: 'rename', from, to })),
+    delete: (name) => (sendQueue(), ask({ op: 'delete', name })),
+    list: () => (sendQueue(), ask<string[]>({ op: 'list' })),
+    describe: (options) => (sendQueue(), ask<StoredDocumentInfo[]>({ op: 'describe', options })),
     async close() {
       if (closed) return
-      flushQueue()
       closed = true
-      db.close()
+      sendQueue()
+      try {
+        if (!failure) await ask({ op: 'close' })
+      } finally {
+        await worker.terminate()
+      }
     },
   }
 }
 
-function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number
-  if (current > SCHEMA_VERSION) {
-    throw new Error(`the database was written by a newer version (schema ${current}; this one knows ${SCHEMA_VERSION})`)
-  }
-  db.transaction(() => {
-    for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
-      db.exec(MIGRATIONS[version])
-      db.pragma(`user_version = ${version}`)
-    }
-  })()
+/** An error from the worker, as the same kind of error here. */
+function toError(described: { name: string; message: string }): Error {
+  const error = described.name === 'RangeError' ? new RangeError(described.message) : described.name === 'TypeError' ? new TypeError(described.message) : new Error(described.message)
+  if (error.name !== described.name) error.name = described.name
+  return error
 }

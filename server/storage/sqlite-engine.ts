@@ -1,0 +1,226 @@
+import Database from 'better-sqlite3'
+import { describeRange } from './describe-range.ts'
+import type { SetAsideUpdate, StoredDocumentInfo } from './types.ts'
+
+type DescribeOptions = { prefix?: string; after?: string; limit: number }
+
+/** Bump when the schema changes, and add the step to `MIGRATIONS`. */
+const SCHEMA_VERSION = 3
+const MIGRATIONS: Record<number, string> = {
+  1: `
+    CREATE TABLE updates (
+      seq  INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: heads only grow
+      doc  TEXT NOT NULL,
+      data BLOB NOT NULL
+    );
+    CREATE INDEX updates_by_doc ON updates (doc, seq);
+  `,
+  // Updates a load could not apply, set aside by the compaction that drops them from the log.
+  2: `
+    CREATE TABLE quarantine (
+      id     INTEGER PRIMARY KEY, -- insertion order: oldest first
+      doc    TEXT NOT NULL,
+      data   BLOB NOT NULL,
+      reason TEXT NOT NULL,
+      at     INTEGER NOT NULL     -- ms since the epoch
+    );
+    CREATE INDEX quarantine_by_doc ON quarantine (doc, id);
+  `,
+  // When each row was appended (ms since the epoch), for `describe`. Rows
+  // written before have none (NULL): when they were written is not known.
+  3: `
+    ALTER TABLE updates ADD COLUMN at INTEGER;
+  `,
+}
+
+/** A stored document's log as the engine hands it over: one buffer, the lengths of its updates in order. */
+export interface PackedLog {
+  buffer: ArrayBuffer
+  lengths: Uint32Array
+  head: number
+  bytes: number
+}
+
+/** Open the file, refuse a newer schema, migrate, and set the journal: what must hold before anyone uses it. */
+export function openDatabase(file: string, synchronous: 'full' | 'normal'): Database.Database {
+  const db = new Database(file)
+  try {
+    // The version check comes first: a newer version's file is left as it was.
+    migrate(db)
+    db.pragma('journal_mode = WAL')
+    db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`)
+    db.pragma('busy_timeout = 5000')
+  } catch (error) {
+    db.close()
+    throw error
+  }
+  return db
+}
+
+/**
+ * The SQLite storage's statements, synchronous (better-sqlite3): what the
+ * storage's worker thread runs (sqlite-worker.ts). Every method is one
+ * transaction or one read.
+ */
+export function createSqliteEngine(db: Database.Database) {
+  const insert = db.prepare<[number | null, string, Uint8Array, number | null]>(
+    'INSERT INTO updates (seq, doc, data, at) VALUES (?, ?, ?, ?)',
+  )
+  const selectDoc = db.prepare<[string], { seq: number; data: Buffer }>('SELECT seq, data FROM updates WHERE doc = ? ORDER BY seq')
+  const replacedUpTo = db.prepare<[string, number], { count: number; at: number | null }>(
+    'SELECT count(*) AS count, max(at) AS at FROM updates WHERE doc = ? AND seq <= ?',
+  )
+  const deleteUpTo = db.prepare<[string, number]>('DELETE FROM updates WHERE doc = ? AND seq <= ?')
+  const deleteDoc = db.prepare<[string]>('DELETE FROM updates WHERE doc = ?')
+  const insertQuarantined = db.prepare<[string, Uint8Array, string, number]>(
+    'INSERT INTO quarantine (doc, data, reason, at) VALUES (?, ?, ?, ?)',
+  )
+  const selectQuarantined = db.prepare<[string], { data: Buffer; reason: string; at: number }>(
+    'SELECT data, reason, at FROM quarantine WHERE doc = ? ORDER BY id',
+  )
+  const deleteQuarantined = db.prepare<[string]>('DELETE FROM quarantine WHERE doc = ?')
+  const hasLog = db.prepare<[string], { found: number }>('SELECT 1 AS found FROM updates WHERE doc = ? LIMIT 1')
+  const hasQuarantine = db.prepare<[string], { found: number }>('SELECT 1 AS found FROM quarantine WHERE doc = ? LIMIT 1')
+  const renameLog = db.prepare<[string, string]>('UPDATE updates SET doc = ? WHERE doc = ?')
+  const renameQuarantine = db.prepare<[string, string]>('UPDATE quarantine SET doc = ? WHERE doc = ?')
+  const listDocs = db.prepare<[], { doc: string }>('SELECT DISTINCT doc FROM updates ORDER BY doc')
+  // One statement per combination of bounds, so each is a plain range on
+  // the (doc, seq) index: `doc >= prefix [AND doc > after] [AND doc < end]`.
+  // The column's BINARY collation compares the UTF-8 bytes. SQLite walks the
+  // index from the lower bound in doc order, reads the rows of each document
+  // in range (for the size of `data`, which it takes from the record header,
+  // and `at`), and stops after `limit` groups or at the upper bound: the cost
+  // is the rows of the documents returned, not those of the whole table. No
+  // temporary B-tree: the index gives the order.
+  type DescribeRow = { name: string; bytes: number; at: number | null }
+  const describeStatements = new Map<string, Database.Statement<(string | number)[], DescribeRow>>()
+  const describeStatement = (withAfter: boolean, withEnd: boolean): Database.Statement<(string | number)[], DescribeRow> => {
+    const key = `${withAfter} ${withEnd}`
+    let statement = describeStatements.get(key)
+    if (!statement) {
+      statement = db.prepare<(string | number)[], DescribeRow>(
+        `SELECT doc AS name, sum(length(data)) AS bytes, max(at) AS at FROM updates
+         WHERE doc >= ?${withAfter ? ' AND doc > ?' : ''}${withEnd ? ' AND doc < ?' : ''}
+         GROUP BY doc ORDER BY doc LIMIT ?`,
+      )
+      describeStatements.set(key, statement)
+    }
+    return statement
+  }
+
+  const appendAll = db.transaction((queue: readonly { name: string; updates: readonly Uint8Array[] }[]) => {
+    const at = Date.now()
+    return queue.map(({ name, updates }) => {
+      let head = 0
+      for (const update of updates) head = Number(insert.run(null, name, update, at).lastInsertRowid)
+      return head
+    })
+  })
+  // The snapshot takes the seq of the last update it replaces, so it stays
+  // ahead of everything appended after that point. A compaction changes
+  // nothing in the document: the snapshot keeps the time of the latest update
+  // it replaces (NULL if none of them had one; one that replaces nothing adds
+  // to the log, so it is a change, now).
+  const compactTx = db.transaction((name: string, state: Uint8Array, head: number, setAside: readonly SetAsideUpdate[]) => {
+    const now = Date.now()
+    const replaced = replacedUpTo.get(name, head)!
+    deleteUpTo.run(name, head)
+    for (const { update, reason } of setAside) insertQuarantined.run(name, update, reason, now)
+    insert.run(head, name, state, replaced.count > 0 ? replaced.at : now)
+  })
+  // Only the log counts (see the type). The caller runs it IMMEDIATE: the
+  // write lock is taken before the check, so another process on the same file
+  // cannot append between the check and the insert.
+  const appendIfEmptyTx = db.transaction((name: string, updates: readonly Uint8Array[]): number | null => {
+    if (hasLog.get(name)) return null
+    const at = Date.now()
+    let head = 0
+    for (const update of updates) head = Number(insert.run(null, name, update, at).lastInsertRowid)
+    return head
+  })
+  const renameTx = db.transaction((from: string, to: string) => {
+    if (!hasLog.get(from)) throw new Error(`rename: no document "${from}"`)
+    // A quarantine without a log cannot arise through this interface; refusing it too means a rename never merges.
+    if (hasLog.get(to) || hasQuarantine.get(to)) throw new Error(`rename: "${to}" already exists`)
+    renameLog.run(to, from)
+    renameQuarantine.run(to, from)
+  })
+  const deleteTx = db.transaction((name: string) => {
+    deleteDoc.run(name)
+    deleteQuarantined.run(name)
+  })
+
+
+  return {
+    load(name: string): PackedLog {
+      const rows = selectDoc.all(name)
+      let bytes = 0
+      for (const row of rows) bytes += row.data.byteLength
+      // One buffer for the whole log: handed to the main thread without a copy.
+      const buffer = new ArrayBuffer(bytes)
+      const target = new Uint8Array(buffer)
+      const lengths = new Uint32Array(rows.length)
+      let at = 0
+      rows.forEach((row, i) => {
+        target.set(row.data, at)
+        at += row.data.byteLength
+        lengths[i] = row.data.byteLength
+      })
+      return { buffer, lengths, head: rows.at(-1)?.seq ?? 0, bytes }
+    },
+    appendAll: (batch: readonly { name: string; updates: readonly Uint8Array[] }[]): number[] => appendAll(batch),
+    // IMMEDIATE: the write lock is taken before the check, so another process on the same file cannot append between the check and the insert.
+    appendIfEmpty: (name: string, updates: readonly Uint8Array[]): number | null => appendIfEmptyTx.immediate(name, updates),
+    compact(name: string, state: Uint8Array, head: number, setAside: readonly SetAsideUpdate[]): void {
+      compactTx(name, state, head, setAside)
+    },
+    quarantined(name: string): { update: Uint8Array; reason: string; at: Date }[] {
+      return selectQuarantined.all(name).map((row) => ({
+        update: new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength),
+        reason: row.reason,
+        at: new Date(row.at),
+      }))
+    },
+    rename(from: string, to: string): void {
+      renameTx(from, to)
+    },
+    delete(name: string): void {
+      deleteTx(name)
+    },
+    list(): string[] {
+      return listDocs.all().map((row) => row.doc)
+    },
+    describe(options: DescribeOptions): StoredDocumentInfo[] {
+      const { prefix, after, prefixEnd, limit } = describeRange(options)
+      const params: (string | number)[] = [prefix]
+      if (after !== undefined) params.push(after)
+      if (prefixEnd !== null) params.push(prefixEnd)
+      params.push(limit)
+      return describeStatement(after !== undefined, prefixEnd !== null)
+        .all(...params)
+        .map((row): StoredDocumentInfo => ({
+          name: row.name,
+          bytes: row.bytes,
+          updatedAt: row.at === null ? null : new Date(row.at),
+        }))
+    },
+    close(): void {
+      db.close()
+    },
+  }
+}
+
+export type SqliteEngine = ReturnType<typeof createSqliteEngine>
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`the database was written by a newer version (schema ${current}; this one knows ${SCHEMA_VERSION})`)
+  }
+  db.transaction(() => {
+    for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
+      db.exec(MIGRATIONS[version])
+      db.pragma(`user_version = ${version}`)
+    }
+  })()
+}
