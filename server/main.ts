@@ -15,7 +15,7 @@ import { serveRelay, type RelayServer } from './http/serve.ts'
 import { createPinoLogger } from './ops/logger.ts'
 import { createRelayMetrics } from './ops/metrics.ts'
 import { createWebhooks, type Webhooks } from './ops/webhooks.ts'
-import { createRedisBus, type RedisBus } from './scale/redis-bus.ts'
+import type { RedisBus } from './scale/redis-bus.ts'
 import { VERSION } from './version.ts'
 
 /** How long shutdown may take before the process gives up and exits 1. */
@@ -155,6 +155,8 @@ async function main(): Promise<void> {
   let bus: RedisBus | null = null
   if (config.redisUrl) {
     try {
+      // Imported only when asked for: the Redis client weighs about 20 MB.
+      const { createRedisBus } = await import('./scale/redis-bus.ts')
       bus = await createRedisBus({ url: config.redisUrl, logger })
     } catch (error) {
       logger.error(`cannot connect to Redis at ${loggableUrl(new URL(config.redisUrl))}: ${(error as Error).message}`)

@@ -11,14 +11,9 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { createMiddleware } from 'hono/factory'
-import { Node } from 'prosemirror-model'
+import type { Node as ProseMirrorNode } from 'prosemirror-model'
 import type * as Y from 'yjs'
-import { cleanDocument } from '../../../shared/convert/clean.ts'
-import { parseHtml } from '../../../shared/convert/html.ts'
-import { parseMarkdown } from '../../../shared/convert/markdown.ts'
-import { replaceContentUpdate } from '../../../shared/convert/yjs.ts'
 import { roomNameFromPath } from '../../../shared/room-name.ts'
-import { schema } from '../../../shared/schema.ts'
 import type { Grant } from '../../relay/grant.ts'
 import { DocumentRefusal, type DocumentHandle } from '../../relay/relay-documents.ts'
 import type { Relay } from '../../relay/relay.ts'
@@ -29,9 +24,8 @@ import { createApiAccess, type ApiNeed } from './api-access.ts'
 import { answerError, ApiError, refusalError } from './api-errors.ts'
 import { createNameQueue } from './name-queue.ts'
 import { checkPrefix, decodeCursor, decodeStateVectorParam, encodeCursor } from './query-values.ts'
-import { chooseFormat, etagOf, ifNoneMatchHits, represent } from './representations.ts'
+import { chooseFormat, etagOf, ifNoneMatchHits } from './representations.ts'
 import { deleteDocumentRoute, getDocumentRoute, listDocumentsRoute, postUpdateRoute, putDocumentRoute } from './routes.ts'
-import { createServerDom } from './server-dom.ts'
 
 /** Options for `createDocumentsApi`. */
 export interface DocumentsApiOptions {
@@ -74,7 +68,9 @@ export function createDocumentsApi(relay: Relay, options: DocumentsApiOptions = 
   const maxContentBytes = positive('maxContentBytes', options.maxContentBytes, DEFAULT_MAX_CONTENT_BYTES)
   const originAllowed = createOriginCheck(options.allowedOrigins)
   const access = createApiAccess(options.authenticate)
-  const dom = createServerDom()
+  // Loaded on the first call that converts (see conversions.ts).
+  let conversionsLoaded: Promise<typeof import('./conversions.ts')> | null = null
+  const conversions = (): Promise<typeof import('./conversions.ts')> => (conversionsLoaded ??= import('./conversions.ts'))
   // One replacement at a time per document (see name-queue.ts). One API per
   // relay: a second API mounted on the same relay would keep its own queue.
   const replacements = createNameQueue()
@@ -223,13 +219,14 @@ export function createDocumentsApi(relay: Relay, options: DocumentsApiOptions = 
     const format = chooseFormat(c, query.format)
     const stateVector = query.stateVector === undefined ? null : decodeStateVectorParam(query.stateVector)
     if (stateVector && format !== 'yjs') throw new ApiError(400, 'stateVector needs Accept: application/octet-stream', 'bad-state-vector')
+    const { represent } = await conversions()
     const handle = await openExisting(c.get('documentName'))
     if (!handle) throw new ApiError(404, 'no such document')
     try {
       const etag = etagOf(handle.doc, format, stateVector)
       const headers = { ETag: etag, Vary: 'Accept' }
       if (ifNoneMatchHits(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers)
-      const { body, contentType } = represent(handle.doc, format, stateVector, dom)
+      const { body, contentType } = represent(handle.doc, format, stateVector)
       return c.body(body, 200, { ...headers, 'Content-Type': contentType })
     } finally {
       handle.release()
@@ -255,6 +252,7 @@ export function createDocumentsApi(relay: Relay, options: DocumentsApiOptions = 
     const createOnly = c.req.valid('header')['if-none-match'] === '*'
     // Parsed before waiting for the document: the slow part holds no one up.
     const content = await readContent(c)
+    const { replaceContentUpdate } = await conversions()
     const name = c.get('documentName')
     const { status, created } = await replacements(name, async () => {
       const handle = await open(name)
@@ -289,15 +287,15 @@ export function createDocumentsApi(relay: Relay, options: DocumentsApiOptions = 
     return c.body(null, 204)
   })
 
-  async function readContent(c: Context<ApiEnv>): Promise<Node> {
+  async function readContent(c: Context<ApiEnv>): Promise<ProseMirrorNode> {
     const type = mediaType(c)
-    let doc: Node
+    if (type !== 'application/json' && type !== 'text/markdown' && type !== 'text/html') {
+      throw new ApiError(415, `send Content-Type: ${PUT_MEDIA_TYPES.join(', ')}`)
+    }
+    const body = await c.req.text()
+    const { parseContent } = await conversions()
     try {
-      if (type === 'application/json') doc = Node.fromJSON(schema, await c.req.json())
-      else if (type === 'text/markdown') doc = parseMarkdown(await c.req.text())
-      else if (type === 'text/html') doc = parseHtml(await c.req.text(), dom)
-      else throw new ApiError(415, `send Content-Type: ${PUT_MEDIA_TYPES.join(', ')}`)
-      return cleanDocument(doc)
+      return parseContent(type, body)
     } catch (error) {
       if (error instanceof ApiError) throw error
       throw new ApiError(400, `the content does not fit the document schema: ${error instanceof Error ? error.message : String(error)}`, 'invalid-content')

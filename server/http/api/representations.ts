@@ -6,10 +6,6 @@ import { createHash } from 'node:crypto'
 import type { Context } from 'hono'
 import { accepts } from 'hono/accepts'
 import * as Y from 'yjs'
-import { toHtml, type HtmlDom } from '../../../shared/convert/html.ts'
-import { toMarkdown } from '../../../shared/convert/markdown.ts'
-import { toPlainText } from '../../../shared/convert/text.ts'
-import { readProseMirror } from '../../../shared/convert/yjs.ts'
 import { ApiError } from './api-errors.ts'
 
 /** The formats `?format=` names. */
@@ -81,32 +77,4 @@ export function ifNoneMatchHits(header: string | undefined, etag: string): boole
   if (header === undefined) return false
   const opaque = (tag: string): string => tag.trim().replace(/^W\//, '')
   return header.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === opaque(etag))
-}
-
-/** A representation's body and its `Content-Type`. */
-export interface Representation {
-  body: string | Uint8Array<ArrayBuffer>
-  contentType: string
-}
-
-/** Render `doc` (the relay's committed copy: only read here) as `format`. */
-export function represent(doc: Y.Doc, format: Format, stateVector: Uint8Array | null, dom: HtmlDom): Representation {
-  if (format === 'yjs') {
-    // Yjs encodes into an ArrayBuffer of its own (never a shared one).
-    const update = (stateVector ? Y.encodeStateAsUpdate(doc, stateVector) : Y.encodeStateAsUpdate(doc)) as Uint8Array<ArrayBuffer>
-    return { body: update, contentType: MEDIA_TYPES.yjs }
-  }
-  const node = readProseMirror(doc)
-  switch (format) {
-    case 'json': {
-      const json = node.toJSON() as { type: string; content?: unknown[] }
-      return { body: JSON.stringify({ ...json, content: json.content ?? [] }), contentType: 'application/json; charset=utf-8' }
-    }
-    case 'html':
-      return { body: toHtml(node, dom), contentType: 'text/html; charset=utf-8' }
-    case 'markdown':
-      return { body: toMarkdown(node), contentType: 'text/markdown; charset=utf-8' }
-    case 'text':
-      return { body: toPlainText(node), contentType: 'text/plain; charset=utf-8' }
-  }
 }
