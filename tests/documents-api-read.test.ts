@@ -6,7 +6,10 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { Hono } from 'hono'
 import { createDocumentsApi } from '../server/http/api/documents-api.ts'
+import { createRelayApp } from '../server/http/relay-app.ts'
+import { createRelay } from '../server/relay/relay.ts'
 import type { RelayHooks } from '../server/relay/hooks.ts'
 import { useRelayScope, waitFor, waitSynced, type TestRelay } from './support/harness.ts'
 import { base64url, call, documentUrl, editAsEditor, markdownOf, putMarkdown } from './support/documents-api.ts'
@@ -24,6 +27,22 @@ async function relayWithDocument(name = 'team/specs/q4 plan'): Promise<{ relay: 
   await waitFor(async () => (await call(documentUrl(relay, name))).status === 200, 'the document is stored')
   return { relay, name }
 }
+
+describe('the API where the relay app is mounted', () => {
+  it('answers below the prefix the relay app is mounted under', async () => {
+    const relay = createRelay({ logger: { info() {}, warn() {}, error() {} } })
+    try {
+      const host = new Hono().route('/collab', createRelayApp(relay))
+      const put = await host.request('/collab/api/documents/mounted', { method: 'PUT', headers: { 'content-type': 'text/markdown' }, body: 'under a prefix' })
+      expect(put.status).toBe(201)
+      const read = await host.request('/collab/api/documents/mounted?format=text')
+      expect([read.status, await read.text()]).toEqual([200, 'under a prefix'])
+      expect((await host.request('/api/documents/mounted?format=text')).status).toBe(404)
+    } finally {
+      await relay.close()
+    }
+  })
+})
 
 describe('GET /api/documents/:name', () => {
   it('answers ProseMirror JSON by default, and HTML, Markdown or text with ?format=', async () => {

@@ -8,7 +8,6 @@ import { allowEveryone, type Authenticate } from './authenticate.ts'
 import { attachSocket } from './ws-socket.ts'
 import { createUpgradeAdmission, type UpgradeAdmissionOptions } from './upgrade-admission.ts'
 import { VERSION } from '../version.ts'
-import { createDocumentsApi } from './api/documents-api.ts'
 import { createOpsApp, type OpsAppOptions } from '../ops/ops-app.ts'
 
 /**
@@ -138,8 +137,18 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
   // GET /metrics and /readyz (server/ops/ops-app.ts).
   app.route('/', createOpsApp(relay, options))
 
-  // Documents over HTTP (server/http/api/); upgrades above still reach documents named `api/…`.
-  app.route('/api', createDocumentsApi(relay, { authenticate: options.authenticate, allowedOrigins: options.allowedOrigins }))
+  // Documents over HTTP (server/http/api/); upgrades above still reach
+  // documents named `api/…`. Built on its first request: its route
+  // definitions (zod, OpenAPI) are memory a relay nobody calls over HTTP
+  // need not carry. It is mounted at the path this route was reached under
+  // (the relay app may itself be mounted below a prefix).
+  let documentsApi: Promise<Hono> | null = null
+  app.all('/api/*', async (c) => {
+    documentsApi ??= import('./api/documents-api.ts').then(({ createDocumentsApi }) =>
+      new Hono().route(c.req.routePath.replace(/\/\*$/, ''), createDocumentsApi(relay, { authenticate: options.authenticate, allowedOrigins: options.allowedOrigins })),
+    )
+    return (await documentsApi).fetch(c.req.raw, c.env)
+  })
 
   return app
 }
