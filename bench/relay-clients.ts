@@ -15,7 +15,7 @@ import * as encoding from 'lib0/encoding'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
-import { MessageType, SyncStep, encodeSyncStep1, encodeUpdate } from '../shared/protocol.ts'
+import { MessageType, SyncStep, encodeAwareness, encodeSyncStep1, encodeUpdate } from '../shared/protocol.ts'
 import { roomNameToPath } from '../shared/room-name.ts'
 
 /** How long any one wait may take before the run fails instead of hanging. */
@@ -30,6 +30,8 @@ export interface Dialect {
   stateful: boolean
   /** The writer's frame for one update. */
   updateFrame(room: string, update: Uint8Array): Uint8Array
+  /** The frame for one awareness (presence) update. */
+  awarenessFrame(room: string, awarenessUpdate: Uint8Array): Uint8Array
   /** The document update a received frame carries (a sync update or step 2), else null. */
   readUpdate(frame: Uint8Array): Uint8Array | null
   /** The URL a client of `room` connects to. */
@@ -50,6 +52,7 @@ export const yWebsocketDialect = (stateful: boolean): Dialect => ({
   name: 'y-websocket',
   stateful,
   updateFrame: (_room, update) => encodeUpdate(update),
+  awarenessFrame: (_room, awarenessUpdate) => encodeAwareness(awarenessUpdate),
   readUpdate: (frame) => readSyncPayload(decoding.createDecoder(frame)),
   url: (base, room) => `${base}/${roomNameToPath(room)}`,
   hello: () => [encodeSyncStep1(EMPTY_STATE_VECTOR)],
@@ -60,6 +63,7 @@ export const hocuspocusDialect: Dialect = {
   name: 'hocuspocus',
   stateful: true,
   updateFrame: (room, update) => hocuspocusFrame(room, encodeUpdate(update)),
+  awarenessFrame: (room, awarenessUpdate) => hocuspocusFrame(room, encodeAwareness(awarenessUpdate)),
   readUpdate(frame) {
     const decoder = decoding.createDecoder(frame)
     decoding.readVarString(decoder)
@@ -101,6 +105,8 @@ export interface Client {
   /** The server's sync step 2 answering our step 1 (null on the stateless floor). */
   initial: Uint8Array | null
   onUpdate: ((update: Uint8Array, at: number) => void) | null
+  /** Every other frame after the join (awareness, Hocuspocus's sync status), undecoded. */
+  onOther: ((frame: Uint8Array) => void) | null
 }
 
 /**
@@ -111,7 +117,7 @@ export interface Client {
  */
 export async function join(base: string, room: string, dialect: Dialect): Promise<Client> {
   const ws = new WebSocket(dialect.url(base, room), { perMessageDeflate: false })
-  const client: Client = { ws, initial: null, onUpdate: null }
+  const client: Client = { ws, initial: null, onUpdate: null, onOther: null }
   let joined = !dialect.stateful
   let resolveJoin: () => void = () => {}
   let rejectJoin: (error: Error) => void = () => {}
@@ -128,7 +134,10 @@ export async function join(base: string, room: string, dialect: Dialect): Promis
       rejectJoin(new Error(`unreadable frame from the server: ${String(error)}`))
       return
     }
-    if (!update) return
+    if (!update) {
+      if (joined) client.onOther?.(data)
+      return
+    }
     if (!joined) {
       joined = true
       client.initial = update
@@ -147,11 +156,11 @@ export async function join(base: string, room: string, dialect: Dialect): Promis
   return client
 }
 
-/** Join `count` clients, a few at a time (a hundred handshakes at once only measure the accept queue). */
-export async function joinMany(base: string, room: string, dialect: Dialect, count: number): Promise<Client[]> {
+/** Join `count` clients, `atOnce` at a time (a hundred handshakes at once only measure the accept queue). */
+export async function joinMany(base: string, room: string, dialect: Dialect, count: number, atOnce = 10): Promise<Client[]> {
   const clients: Client[] = []
-  for (let i = 0; i < count; i += 10) {
-    const batch = Math.min(10, count - i)
+  for (let i = 0; i < count; i += atOnce) {
+    const batch = Math.min(atOnce, count - i)
     clients.push(...(await Promise.all(Array.from({ length: batch }, () => join(base, room, dialect)))))
   }
   return clients

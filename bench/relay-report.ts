@@ -1,11 +1,10 @@
 /** The table and the ratios that bench/relay.ts prints (and writes to its JSON). */
+import type { Memory } from './relay-process.ts'
 import type { LatencyResult, ThroughputResult } from './relay-scenarios.ts'
 import type { ServerKind } from './relay-server.ts'
+import { printTable, type Table } from './relay-table.ts'
 
-export interface Memory {
-  rss: number
-  heapUsed: number
-}
+export type { Memory }
 
 export interface Row {
   kind: ServerKind
@@ -66,22 +65,17 @@ export function ratios(rows: Row[]): Ratio[] {
     }))
 }
 
-function table(header: string[], body: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i].length)))
-  const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')
-  console.log(line(header))
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '))
-  for (const cells of body) console.log(line(cells))
-}
-
 const fixed = (x: number | undefined, digits: number): string => (x === undefined ? '-' : x.toFixed(digits))
 const times = (x: number | null): string => (x === null ? '-' : `${x.toFixed(2)}x`)
 
-export function printReport(rows: Row[], params: Params): void {
+/** The table of scenarios (a)-(d), the table of ratios and their notes. */
+export function classicTables(rows: Row[], params: Params): Table[] {
   const measured = rows.filter((row) => !row.error)
-  table(
-    ['server', '(a) upd/s', '(a) cpu µs', '(b) p50 ms', '(b) p99 ms', '(c) upd/s', '(c) cpu µs', '(d) RSS MiB', 'growth MiB', 'heap MiB'],
-    measured.map((row) => [
+  const tables: Table[] = []
+  tables.push({
+    title: '(a)-(d): one writer replaying the editing trace',
+    header: ['server', '(a) upd/s', '(a) cpu µs', '(b) p50 ms', '(b) p99 ms', '(c) upd/s', '(c) cpu µs', '(d) RSS MiB', 'growth MiB', 'heap MiB'],
+    rows: measured.map((row) => [
       row.server,
       fixed(row.throughput?.updatesPerSec, 0),
       fixed(row.throughput?.serverCpuUsPerUpdate, 0),
@@ -93,15 +87,23 @@ export function printReport(rows: Row[], params: Params): void {
       fixed(row.memory && rssGrowth(row) / MiB, 1),
       fixed(row.memory && row.memory.afterThroughput.heapUsed / MiB, 1),
     ]),
-  )
-  for (const row of rows) if (row.error) console.log(`${row.server}: not measured: ${row.error}`)
+    notes: [
+      `(a): burst to ${params.readers} readers; (c): burst to ${params.fanoutReaders} readers; ` +
+        'cpu µs: server CPU time (user + system) per update over the measured window. ' +
+        `(a), (c): median of ${params.throughputRepeats} run(s), each on a fresh server process; ` +
+        `(b): ${params.latencyRate} updates/s, p50/p99 over every (update, reader) pair; ` +
+        '(d): RSS after the first run of (a) with its 11 clients connected, after a forced GC; ' +
+        'growth is that minus the RSS of a fresh server (idle).',
+      ...rows.filter((row) => row.error).map((row) => `${row.server}: not measured: ${row.error}`),
+    ],
+  })
 
   const ratioRows = ratios(rows)
   if (ratioRows.length > 0) {
-    console.log('')
-    table(
-      ['ours (memory) / other', '(a) upd/s', '(c) upd/s', '(a) cpu', '(c) cpu', '(b) p50', '(b) p99', '(d) RSS growth'],
-      ratioRows.map((r) => [
+    tables.push({
+      title: '(a)-(d): ours (memory) / other',
+      header: ['ours (memory) / other', '(a) upd/s', '(c) upd/s', '(a) cpu', '(c) cpu', '(b) p50', '(b) p99', '(d) RSS growth'],
+      rows: ratioRows.map((r) => [
         r.against,
         times(r.throughput),
         times(r.fanout),
@@ -111,30 +113,33 @@ export function printReport(rows: Row[], params: Params): void {
         times(r.p99),
         times(r.rssGrowth),
       ]),
-    )
-    console.log('upd/s: above 1x means ours relays faster. cpu, latency and RSS: below 1x means ours is cheaper, quicker or smaller.')
-    console.log('Against the floor, the throughput ratio is the share of a bare broadcast that ours achieves.')
+      notes: [
+        'upd/s: above 1x means ours relays faster. cpu, latency and RSS: below 1x means ours is cheaper, quicker or smaller.',
+        'Against the floor, the throughput ratio is the share of a bare broadcast that ours achieves.',
+      ],
+    })
   }
+  return tables
+}
 
-  console.log('')
-  console.log(
-    `(a): burst to ${params.readers} readers; (c): burst to ${params.fanoutReaders} readers; ` +
-      'cpu µs: server CPU time (user + system) per update over the measured window. ' +
-      `(a), (c): median of ${params.throughputRepeats} run(s), each on a fresh server process; ` +
-      `(b): ${params.latencyRate} updates/s, p50/p99 over every (update, reader) pair; ` +
-      '(d): RSS after the first run of (a) with its 11 clients connected, after a forced GC; ' +
-      'growth is that minus the RSS of a fresh server (idle).',
-  )
-  for (const row of measured) {
-    const notes = [
-      `(a) runs ${row.throughput!.runs.join(' / ')}`,
-      `(c) runs ${row.fanout!.runs.join(' / ')}`,
-      `frames per reader ${Math.round(row.throughput!.framesPerReader)} (a), ${Math.round(row.fanout!.framesPerReader)} (c)`,
-      `load generator busy ${fixed(row.throughput!.clientCpuShare, 2)} (a), ${fixed(row.fanout!.clientCpuShare, 2)} (c) cores`,
-      `(b) max ${fixed(row.latency!.maxMs, 1)} ms, writer at ${fixed(row.latency!.sentPerSec, 1)}/s, ` +
-        `server cpu ${fixed(row.latency!.serverCpuUsPerUpdate, 0)} µs/update`,
-      `idle RSS ${fixed(row.memory!.idle.rss / MiB, 1)} MiB`,
-    ]
-    console.log(`${row.server}: ${notes.join('; ')}`)
-  }
+/** The run notes under the tables: every run's rate and the load generator's share, per server. */
+export function classicNotes(rows: Row[]): string[] {
+  return rows
+    .filter((row) => !row.error)
+    .map((row) =>
+      [
+        `${row.server}: (a) runs ${row.throughput!.runs.join(' / ')}`,
+        `(c) runs ${row.fanout!.runs.join(' / ')}`,
+        `frames per reader ${Math.round(row.throughput!.framesPerReader)} (a), ${Math.round(row.fanout!.framesPerReader)} (c)`,
+        `load generator busy ${fixed(row.throughput!.clientCpuShare, 2)} (a), ${fixed(row.fanout!.clientCpuShare, 2)} (c) cores`,
+        `(b) max ${fixed(row.latency!.maxMs, 1)} ms, writer at ${fixed(row.latency!.sentPerSec, 1)}/s, ` +
+          `server cpu ${fixed(row.latency!.serverCpuUsPerUpdate, 0)} µs/update`,
+        `idle RSS ${fixed(row.memory!.idle.rss / MiB, 1)} MiB`,
+      ].join('; '),
+    )
+}
+
+export function printReport(rows: Row[], params: Params): void {
+  for (const table of classicTables(rows, params)) printTable(table)
+  for (const note of classicNotes(rows)) console.log(note)
 }

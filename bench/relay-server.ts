@@ -3,12 +3,15 @@
  * (bench/relay.ts) does not share its event loop. Started by `fork` with an
  * IPC channel:
  *
- *   node --import tsx --expose-gc bench/relay-server.ts <kind> [data-dir]
+ *   node --import tsx --expose-gc bench/relay-server.ts <kind> [data-dir] [--room-idle-ms=N]
  *
- * It listens on 127.0.0.1, port 0, and reports `{ type: 'listening', port }`.
- * Messages in: `{ type: 'memory' }` (answered with a garbage-collected
- * `{ type: 'memory', rss, heapUsed }`), `{ type: 'cpu' }` (answered with
- * `process.cpuUsage()`, microseconds) and `{ type: 'close' }` (closes the
+ * `--room-idle-ms` sets our relay's `roomIdleMs` (the peers have no such
+ * setting). It listens on 127.0.0.1, port 0, and reports
+ * `{ type: 'listening', port }`. Messages in: `{ type: 'memory' }` (answered
+ * with a garbage-collected `{ type: 'memory', rss, heapUsed }`),
+ * `{ type: 'cpu' }` (answered with `process.cpuUsage()`, microseconds),
+ * `{ type: 'stats' }` (answered with `{ type: 'stats', documents,
+ * connections }`: what the server holds) and `{ type: 'close' }` (closes the
  * server and exits, so that `--cpu-prof` can write its profile).
  */
 import { createServer } from 'node:http'
@@ -21,15 +24,29 @@ import { BENCH_RELAY_LIMITS, BENCH_SERVE_OPTIONS } from './unlimited.ts'
 export const SERVER_KINDS = ['ours', 'ours-sqlite', 'y-websocket-server', 'hocuspocus', 'raw-ws'] as const
 export type ServerKind = (typeof SERVER_KINDS)[number]
 
+/** What a server holds right now. */
+export interface ServerStats {
+  /** Documents loaded in memory. */
+  documents: number
+  connections: number
+}
+
 interface Running {
   port: number
+  stats(): ServerStats
   close(): Promise<void>
+}
+
+interface StartOptions {
+  dataDir?: string
+  /** Our relay's `roomIdleMs`; its default when absent. */
+  roomIdleMs?: number
 }
 
 const quiet = { info() {}, warn() {}, error: (message: string, error?: unknown) => console.error(message, error ?? '') }
 
 /** Our relay as `serveRelay` runs it, with every default but the storage and the flood limits (see unlimited.ts). */
-async function ours(storage: 'memory' | 'sqlite', dataDir: string | undefined): Promise<Running> {
+async function ours(storage: 'memory' | 'sqlite', { dataDir, roomIdleMs }: StartOptions): Promise<Running> {
   if (storage === 'sqlite' && !dataDir) throw new Error('ours-sqlite needs a data directory')
   // Imported here, not at the top: a peer's process must not load this checkout's Yjs beside its own.
   const { serveRelay } = await import('../server/http/serve.ts')
@@ -40,9 +57,17 @@ async function ours(storage: 'memory' | 'sqlite', dataDir: string | undefined): 
     limits: BENCH_RELAY_LIMITS,
     storage: storage === 'memory' ? createMemoryStorage() : createSqliteStorage({ file: join(dataDir!, 'bench.sqlite') }),
     logger: quiet,
+    roomIdleMs,
   })
   const server = await serveRelay(relay, { host: '127.0.0.1', port: 0, ...BENCH_SERVE_OPTIONS })
-  return { port: server.port, close: () => server.close() }
+  return {
+    port: server.port,
+    stats: () => {
+      const { rooms, connections } = relay.stats()
+      return { documents: rooms, connections }
+    },
+    close: () => server.close(),
+  }
 }
 
 /**
@@ -50,14 +75,14 @@ async function ours(storage: 'memory' | 'sqlite', dataDir: string | undefined): 
  * upgrade), minus the bin's fixed port and its env-configured persistence.
  */
 async function yWebsocketServer(): Promise<Running> {
-  const { setupWSConnection } = await loadYWebsocketServerUtils()
+  const { setupWSConnection, docs } = await loadYWebsocketServerUtils()
   const wss = new WebSocketServer({ noServer: true })
   wss.on('connection', setupWSConnection)
   const http = createServer((_request, response) => response.end('okay'))
   http.on('upgrade', (request, socket, head) => {
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request))
   })
-  return serving(http, wss)
+  return serving(http, wss, () => docs.size)
 }
 
 /** Hocuspocus with its defaults: no extensions, nothing persisted. */
@@ -65,7 +90,11 @@ async function hocuspocus(): Promise<Running> {
   const { Server } = await loadHocuspocusServer()
   const server = new Server({ port: 0, address: '127.0.0.1', quiet: true, stopOnSignals: false })
   await server.listen()
-  return { port: server.address.port, close: () => server.destroy() }
+  return {
+    port: server.address.port,
+    stats: () => ({ documents: server.hocuspocus.getDocumentsCount(), connections: server.hocuspocus.getConnectionsCount() }),
+    close: () => server.destroy(),
+  }
 }
 
 /**
@@ -91,7 +120,7 @@ async function rawWs(): Promise<Running> {
       if (room.size === 0) rooms.delete(path)
     })
   })
-  return serving(http, wss)
+  return serving(http, wss, () => rooms.size)
 }
 
 function listen(http: ReturnType<typeof createServer>): Promise<number> {
@@ -101,12 +130,12 @@ function listen(http: ReturnType<typeof createServer>): Promise<number> {
   })
 }
 
-async function start(kind: string, dataDir: string | undefined): Promise<Running> {
+async function start(kind: string, options: StartOptions): Promise<Running> {
   switch (kind as ServerKind) {
     case 'ours':
-      return ours('memory', dataDir)
+      return ours('memory', options)
     case 'ours-sqlite':
-      return ours('sqlite', dataDir)
+      return ours('sqlite', options)
     case 'y-websocket-server':
       return yWebsocketServer()
     case 'hocuspocus':
@@ -120,15 +149,19 @@ async function start(kind: string, dataDir: string | undefined): Promise<Running
 /** Only when run as the child: the parent imports `SERVER_KINDS` from here too. */
 if (process.send) {
   const send = process.send.bind(process)
-  const [kind, dataDir] = process.argv.slice(2)
+  const args = process.argv.slice(2)
+  const [kind, dataDir] = args.filter((arg) => !arg.startsWith('--'))
+  const idleFlag = args.find((arg) => arg.startsWith('--room-idle-ms='))
   try {
-    const running = await start(kind, dataDir)
+    const running = await start(kind, { dataDir, roomIdleMs: idleFlag ? Number(idleFlag.slice('--room-idle-ms='.length)) : undefined })
     process.on('message', async (message: { type: string }) => {
       if (message.type === 'memory') {
         // Started with --expose-gc: collect first, so the figure is live memory, not garbage.
         ;(globalThis as { gc?: () => void }).gc?.()
         const { rss, heapUsed } = process.memoryUsage()
         send({ type: 'memory', rss, heapUsed })
+      } else if (message.type === 'stats') {
+        send({ type: 'stats', ...running.stats() })
       } else if (message.type === 'cpu') {
         const { user, system } = process.cpuUsage()
         send({ type: 'cpu', user, system })
@@ -147,10 +180,11 @@ if (process.send) {
 }
 
 /** Listen on a free port; closing cuts every client, then the HTTP server. */
-async function serving(http: Parameters<typeof listen>[0], wss: { clients: Set<{ terminate(): void }> }): Promise<{ port: number; close(): Promise<void> }> {
+async function serving(http: Parameters<typeof listen>[0], wss: { clients: Set<{ terminate(): void }> }, documents: () => number): Promise<Running> {
   const port = await listen(http)
   return {
     port,
+    stats: () => ({ documents: documents(), connections: wss.clients.size }),
     async close() {
       for (const client of wss.clients) client.terminate()
       await new Promise((resolve) => http.close(resolve))

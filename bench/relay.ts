@@ -1,32 +1,53 @@
 /**
  * Relay benchmark: our relay against @y/websocket-server, @hocuspocus/server
  * and a raw `ws` broadcast server (the floor), each in a child process of
- * its own (bench/relay-server.ts), driven by clients in this process
- * (bench/relay-clients.ts, bench/relay-scenarios.ts). See bench/README.md.
+ * its own (bench/relay-process.ts, bench/relay-server.ts), driven by clients
+ * in this process: the trace scenarios (a)-(d) (bench/relay-scenarios.ts)
+ * and the load scenarios flood, paced, capacity, idle and churn
+ * (bench/relay-load.ts). See bench/README.md and docs/benchmarks.md.
  *
- *   node --import tsx bench/relay.ts [--quick] [--servers=ours,hocuspocus] [--cpu-prof]
+ *   node --import tsx bench/relay.ts [--quick] [--servers=ours,hocuspocus]
+ *     [--scenarios=classic,flood,paced,capacity,idle,churn] [--docs | --no-docs] [--cpu-prof]
  *
- * `--cpu-prof` starts every server child with `--cpu-prof`, writing its
- * profiles to bench/results/cpu-prof/<server>-<scenario>-<n>/ when it exits
- * (`CPU.*.<pid>.0.001.cpuprofile` is the main thread's).
+ * A run of every server and every scenario rewrites docs/benchmarks.md and
+ * docs/benchmarks.svg (`--docs` forces it for a partial run, `--no-docs`
+ * skips it). `--cpu-prof` starts every server child with `--cpu-prof`,
+ * writing its profiles to bench/results/cpu-prof/<server>-<scenario>-<n>/
+ * when it exits (`CPU.*.<pid>.0.001.cpuprofile` is the main thread's).
  */
-import { fork, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir, totalmem } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { hocuspocusDialect, withTimeout, yWebsocketDialect, type Dialect } from './relay-clients.ts'
-import { latency, sliceOf, throughput, type ServerProbe, type Slice, type ThroughputResult } from './relay-scenarios.ts'
-import { printReport, ratios, type Memory, type Row } from './relay-report.ts'
+import { writeBenchmarkDocs } from './relay-docs.ts'
+import { checkKeystrokeEncoding } from './relay-keystrokes.ts'
+import { LOAD_SCENARIOS, loadParams, runLoadScenarios, type LoadResults, type LoadScenario } from './relay-load.ts'
+import { loadTables } from './relay-load-report.ts'
+import { SERVERS, startServer, type Memory, type ServerProcess } from './relay-process.ts'
+import { latency, sliceOf, throughput, type Slice, type ThroughputResult } from './relay-scenarios.ts'
+import { classicNotes, classicTables, ratios, type Row } from './relay-report.ts'
 import { SERVER_KINDS, type ServerKind } from './relay-server.ts'
-import { loadTrace, replay } from './trace.ts'
-import { peerVersion } from './peers/load.mjs'
+import { printTable } from './relay-table.ts'
+import { loadTrace, replay, type Trace } from './trace.ts'
+import { machineInfo } from './machine.ts'
 
 const quick = process.argv.includes('--quick')
 const profile = process.argv.includes('--cpu-prof')
-const only = process.argv.find((arg) => arg.startsWith('--servers='))?.slice('--servers='.length).split(',')
+const flag = (name: string): string[] | undefined =>
+  process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3).split(',')
+const only = flag('servers')
+const SCENARIOS = ['classic', ...LOAD_SCENARIOS] as const
+const scenarios = flag('scenarios') ?? [...SCENARIOS]
+for (const name of scenarios) {
+  if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--scenarios: unknown "${name}" (one of ${SCENARIOS.join(', ')})`)
+}
+for (const name of only ?? []) {
+  if (!(SERVER_KINDS as readonly string[]).includes(name)) throw new Error(`--servers: unknown "${name}" (one of ${SERVER_KINDS.join(', ')})`)
+}
+const kinds = SERVER_KINDS.filter((kind) => !only || only.includes(kind))
+const complete = !only && scenarios.length === SCENARIOS.length
+const writeDocs = !process.argv.includes('--no-docs') && (complete || process.argv.includes('--docs'))
 
-/** Sizes: the full run takes about 4 minutes on 2 cores, `--quick` under a minute. */
+/** Sizes of (a)-(d): about 4 minutes of the full run on 2 cores, under a minute of `--quick`. The load scenarios: `loadParams`. */
 const params = {
   /** (a) updates the writer bursts into a room of `readers` readers. */
   throughputUpdates: quick ? 2_000 : 20_000,
@@ -43,100 +64,12 @@ const params = {
   warmupUpdates: quick ? 500 : 2_000,
 }
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url))
-const SERVER_ENTRY = fileURLToPath(new URL('./relay-server.ts', import.meta.url))
-const START_TIMEOUT_MS = 30_000
+const PROFILE_DIR = profile ? join(RESULTS_DIR, 'cpu-prof') : undefined
 const MiB = 2 ** 20
-
-const SERVERS: Record<ServerKind, { label: string; dialect: Dialect }> = {
-  ours: { label: 'ours (memory)', dialect: yWebsocketDialect(true) },
-  'ours-sqlite': { label: 'ours (sqlite, durable)', dialect: yWebsocketDialect(true) },
-  'y-websocket-server': { label: `@y/websocket-server ${peerVersion('@y/websocket-server')}`, dialect: yWebsocketDialect(true) },
-  hocuspocus: { label: `@hocuspocus/server ${peerVersion('@hocuspocus/server')}`, dialect: hocuspocusDialect },
-  'raw-ws': { label: 'raw ws broadcast (floor)', dialect: yWebsocketDialect(false) },
-}
-
-/** A server child: its WebSocket base URL, its memory and CPU time on request, and a clean stop. */
-interface ServerProcess extends ServerProbe {
-  base: string
-  memory(): Promise<Memory>
-  stop(): Promise<void>
-}
-
-let childSerial = 0
-
-async function startServer(kind: ServerKind, label: string): Promise<ServerProcess> {
-  const dataDir = kind === 'ours-sqlite' ? mkdtempSync(join(tmpdir(), 'collab-relay-bench-')) : undefined
-  const execArgv = ['--import', 'tsx', '--expose-gc']
-  if (profile) {
-    // A directory per child: tsx's loader thread writes a profile of its own beside the main thread's.
-    const dir = join(RESULTS_DIR, 'cpu-prof', `${kind}-${label}-${++childSerial}`)
-    mkdirSync(dir, { recursive: true })
-    execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`)
-  }
-  const child: ChildProcess = fork(SERVER_ENTRY, dataDir ? [kind, dataDir] : [kind], {
-    execArgv,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const cleanup = (): void => {
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true })
-  }
-  let port: number
-  try {
-    port = await withTimeout(
-      new Promise<number>((resolve, reject) => {
-        child.once('message', (message: { type: string; port?: number; message?: string }) => {
-          if (message.type === 'listening') resolve(message.port!)
-          else reject(new Error(message.message ?? `unexpected message ${message.type}`))
-        })
-        child.once('exit', (code) => reject(new Error(`exited with ${code} before listening`)))
-      }),
-      `starting ${kind}`,
-      START_TIMEOUT_MS,
-    )
-  } catch (error) {
-    child.kill()
-    await exited
-    cleanup()
-    throw error
-  }
-  const ask = <T>(type: string): Promise<T> =>
-    withTimeout(
-      new Promise<T>((resolve) => {
-        const onMessage = (message: { type: string }): void => {
-          if (message.type !== type) return
-          child.off('message', onMessage)
-          resolve(message as T)
-        }
-        child.on('message', onMessage)
-        child.send({ type })
-      }),
-      `${kind}: ${type} report`,
-      10_000,
-    )
-  return {
-    base: `ws://127.0.0.1:${port}`,
-    memory: async () => {
-      const { rss, heapUsed } = await ask<Memory>('memory')
-      return { rss, heapUsed }
-    },
-    cpu: async () => {
-      const { user, system } = await ask<NodeJS.CpuUsage>('cpu')
-      return { user, system }
-    },
-    async stop() {
-      if (child.connected) child.send({ type: 'close' })
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
-      await exited
-      clearTimeout(timer)
-      cleanup()
-    },
-  }
-}
 
 /** A fresh, warmed-up server for one measurement; stopped afterwards whatever happens. */
 async function onFreshServer<T>(kind: ServerKind, label: string, warmup: Slice, run: (server: ServerProcess) => Promise<T>): Promise<T> {
-  const server = await startServer(kind, label)
+  const server = await startServer(kind, { label, profileDir: PROFILE_DIR })
   try {
     await throughput(server.base, SERVERS[kind].dialect, warmup, 2, 'warmup', server)
     return await run(server)
@@ -176,7 +109,7 @@ async function measure(kind: ServerKind, slices: { warmup: Slice; throughput: Sl
   let idle: Memory | undefined
   let afterThroughput: Memory | undefined
   // Idle memory is taken on a server of its own: the measured ones are warmed up first.
-  const probe = await startServer(kind, 'idle')
+  const probe = await startServer(kind, { label: 'idle', profileDir: PROFILE_DIR })
   try {
     idle = await probe.memory()
   } finally {
@@ -193,10 +126,8 @@ async function measure(kind: ServerKind, slices: { warmup: Slice; throughput: Sl
   return row
 }
 
-async function main(): Promise<void> {
-  const began = performance.now()
-  const trace = loadTrace()
-  console.log(`trace: ${trace.note}`)
+/** (a)-(d) on every server: the trace replayed by one writer to its readers. */
+async function classic(trace: Trace): Promise<{ rows: Row[]; slices: Record<'throughput' | 'latency' | 'fanout', Slice> }> {
   const latencyUpdates = params.latencyRate * params.latencySeconds
   const needed = Math.max(params.throughputUpdates, params.fanoutUpdates, latencyUpdates, params.warmupUpdates)
   const { updates } = replay(trace, needed)
@@ -219,8 +150,7 @@ async function main(): Promise<void> {
   )
 
   const rows: Row[] = []
-  for (const kind of SERVER_KINDS) {
-    if (only && !only.includes(kind)) continue
+  for (const kind of kinds) {
     const started = performance.now()
     try {
       rows.push(await measure(kind, slices))
@@ -231,27 +161,42 @@ async function main(): Promise<void> {
       rows.push({ kind, server: SERVERS[kind].label, error: message })
     }
   }
+  return { rows, slices }
+}
 
+async function main(): Promise<void> {
+  const began = performance.now()
+  const startedAt = new Date()
+  checkKeystrokeEncoding()
+  const trace = scenarios.includes('classic') ? loadTrace() : undefined
+  if (trace) console.log(`trace: ${trace.note}`)
+  const classicRun = trace ? await classic(trace) : undefined
+  const rows = classicRun?.rows ?? []
+
+  const chosen = LOAD_SCENARIOS.filter((name) => scenarios.includes(name)) as LoadScenario[]
+  const load = loadParams(quick)
+  if (chosen.length > 0) console.log(`load scenarios: ${chosen.join(', ')}, ${load.runs} run(s) each per server${quick ? ' [--quick]' : ''}`)
+  const loadResults: Partial<LoadResults> = await runLoadScenarios(kinds, chosen, load, PROFILE_DIR)
+
+  const tables = [...(classicRun ? classicTables(rows, params) : []), ...loadTables(loadResults, load)]
   console.log('')
-  printReport(rows, params)
-  console.log(`trace: ${trace.source}${trace.credit ? ` (${trace.credit})` : ' (the real trace was not found)'}`)
+  for (const table of tables) printTable(table)
+  for (const note of classicNotes(rows)) console.log(note)
+  if (trace) console.log(`trace: ${trace.source}${trace.credit ? ` (${trace.credit})` : ' (the real trace was not found)'}`)
 
+  const machine = machineInfo()
   const report = {
-    generatedAt: new Date().toISOString(),
+    generatedAt: startedAt.toISOString(),
     mode: quick ? 'quick' : 'full',
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-      platform: `${process.platform} ${process.arch}`,
-      node: process.version,
-    },
-    trace: { source: trace.source, credit: trace.credit, note: trace.note },
-    params: {
+    servers: kinds,
+    scenarios,
+    machine,
+    trace: trace && { source: trace.source, credit: trace.credit, note: trace.note },
+    params: classicRun && {
       ...params,
-      throughputUpdates: slices.throughput.updates.length,
-      latencyUpdates: slices.latency.updates.length,
-      fanoutUpdates: slices.fanout.updates.length,
+      throughputUpdates: classicRun.slices.throughput.updates.length,
+      latencyUpdates: classicRun.slices.latency.updates.length,
+      fanoutUpdates: classicRun.slices.fanout.updates.length,
     },
     results: rows.map((row) => ({
       ...row,
@@ -262,6 +207,7 @@ async function main(): Promise<void> {
       },
     })),
     ratios: ratios(rows),
+    load: { params: load, results: loadResults },
     durationSeconds: round((performance.now() - began) / 1000),
   }
   mkdirSync(RESULTS_DIR, { recursive: true })
@@ -270,9 +216,30 @@ async function main(): Promise<void> {
   const rounded = (_key: string, value: unknown): unknown => (typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 100) / 100 : value)
   writeFileSync(out, `${JSON.stringify(report, rounded, 2)}\n`)
   console.log(`written ${out} (${report.durationSeconds} s)`)
-  const failed = rows.filter((row) => row.error)
+  if (writeDocs) {
+    const written = writeBenchmarkDocs({
+      tables,
+      load: loadResults,
+      mode: report.mode,
+      generatedAt: report.generatedAt,
+      durationSeconds: report.durationSeconds,
+      machine,
+      traceCredit: trace?.credit ?? null,
+    })
+    console.log(`written ${written.join(', ')}`)
+  } else {
+    console.log('docs/benchmarks.md not rewritten (a partial run; --docs writes it anyway)')
+  }
+  const failed = [
+    ...rows.filter((row) => row.error).map((row) => row.server),
+    ...Object.entries(loadResults).flatMap(([scenario, perServer]) =>
+      Object.entries(perServer ?? {})
+        .filter(([, entry]) => entry.errors.length > 0)
+        .map(([kind]) => `${scenario} on ${SERVERS[kind as ServerKind].label}`),
+    ),
+  ]
   if (failed.length > 0) {
-    console.log(`not measured: ${failed.map((row) => row.server).join(', ')}`)
+    console.log(`not measured: ${failed.join(', ')}`)
     process.exitCode = 1
   }
 }

@@ -10,7 +10,7 @@
  * dropped. If it is unreachable its row says so and the others still run.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir, totalmem } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
@@ -26,6 +26,7 @@ import type { DocumentStorage } from '../server/storage/types.ts'
 import { MessageType, SyncStep, encodeUpdate } from '../shared/protocol.ts'
 import { roomNameToPath } from '../shared/room-name.ts'
 import { loadTrace, replay, type Replayed } from './trace.ts'
+import { machineInfo } from './machine.ts'
 
 const quick = process.argv.includes('--quick')
 /** Sizes: `--quick` finishes in seconds; the full run in under 3 minutes on 2 cores. */
@@ -374,13 +375,7 @@ async function main(): Promise<void> {
   }
   console.log(`trace: ${trace.source}${trace.credit ? ` (${trace.credit})` : ' (the real trace was not found)'}`)
 
-  const machine = {
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    platform: `${process.platform} ${process.arch}`,
-    node: process.version,
-  }
+  const machine = machineInfo()
   const report = {
     generatedAt: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',

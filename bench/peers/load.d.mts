@@ -8,10 +8,13 @@ export interface HocuspocusServerModule {
     listen(): Promise<unknown>
     destroy(): Promise<void>
     readonly address: { port: number }
+    readonly hocuspocus: { getDocumentsCount(): number; getConnectionsCount(): number }
   }
 }
 export interface YWebsocketServerUtils {
   setupWSConnection(ws: WebSocket, request: IncomingMessage): void
+  /** Every document the server holds, by name. */
+  docs: Map<string, unknown>
 }
 export function loadHocuspocusServer(): Promise<HocuspocusServerModule>
 export function loadYWebsocketServerUtils(): Promise<YWebsocketServerUtils>

@@ -1,0 +1,179 @@
+/**
+ * The tables of the load scenarios of bench/relay.ts (bench/relay-load.ts):
+ * one per scenario, each figure the mean of the runs with their range, and
+ * one of ratios, ours (memory) over every other server.
+ */
+import type { CapacityRun } from './relay-capacity.ts'
+import type { LoadParams, LoadResults, Runs } from './relay-load.ts'
+import { SERVERS } from './relay-process.ts'
+import type { ServerKind } from './relay-server.ts'
+import { mean, num, range, ratio, spread, type Table } from './relay-table.ts'
+
+const MiB = 2 ** 20
+const KiB = 1024
+
+type PerServer<T> = Partial<Record<ServerKind, Runs<T>>>
+
+/** The rows of a scenario: servers with at least one run, then a line for each server whose runs all failed. */
+function rowsOf<T>(perServer: PerServer<T> | undefined, cells: (runs: T[], kind: ServerKind) => string[]): { rows: string[][]; failed: string[] } {
+  const rows: string[][] = []
+  const failed: string[] = []
+  for (const [kind, entry] of Object.entries(perServer ?? {}) as [ServerKind, Runs<T>][]) {
+    if (entry.runs.length > 0) rows.push([SERVERS[kind].label, ...cells(entry.runs, kind)])
+    if (entry.errors.length > 0) failed.push(`${SERVERS[kind].label}: ${entry.errors.length} run(s) failed: ${entry.errors[0]}`)
+  }
+  return { rows, failed }
+}
+
+const runsOf = <T>(perServer: PerServer<T> | undefined, kind: ServerKind): T[] => perServer?.[kind]?.runs ?? []
+
+/** The ours-over-them ratio of one figure, for a row of `kind`. */
+function versusOurs<T>(perServer: PerServer<T> | undefined, kind: ServerKind, figure: (run: T) => number): string {
+  if (kind === 'ours') return '1.00x'
+  return ratio(mean(runsOf(perServer, 'ours').map(figure)), mean(runsOf(perServer, kind).map(figure)))
+}
+
+/** The editor count a capacity run held, and the step detail cell: `p99 ms / RSS MiB` (✗ on the step that missed). */
+const held = (run: CapacityRun): number => run.capacity
+
+export function loadTables(results: Partial<LoadResults>, params: LoadParams): Table[] {
+  const tables: Table[] = []
+  const runsNote = params.runs > 1 ? `Mean of ${params.runs} runs (range in parentheses), each on a fresh server process.` : '1 run per server (--quick).'
+
+  if (results.flood) {
+    const { rows, failed } = rowsOf(results.flood, (runs, kind) => [
+      spread(runs.map((r) => r.deliveriesPerSec)),
+      spread(runs.map((r) => r.serverCpuUsPerDelivery), 1),
+      num(Math.max(...runs.map((r) => r.lost))),
+      versusOurs(results.flood, kind, (r) => r.deliveriesPerSec),
+    ])
+    tables.push({
+      title: `Flood: 2 editors in one room, up to ${params.flood.window} keystrokes each in flight, ${params.flood.seconds} s`,
+      header: ['server', 'deliveries/s', 'server cpu µs/delivery', 'lost', 'ours / this'],
+      rows,
+      notes: [`A keystroke is delivered when the other editor has it. Above 1x: ours delivers more. ${runsNote}`, ...failed],
+    })
+  }
+
+  if (results.paced) {
+    const { rows, failed } = rowsOf(results.paced, (runs, kind) => [
+      spread(runs.map((r) => r.p50Ms), 2),
+      spread(runs.map((r) => r.p99Ms), 1),
+      spread(runs.map((r) => r.p999Ms), 1),
+      num(Math.max(...runs.map((r) => r.lost))),
+      spread(runs.map((r) => r.serverCores), 2),
+      versusOurs(results.paced, kind, (r) => r.p99Ms),
+    ])
+    const { editors, rate, seconds } = params.paced
+    tables.push({
+      title: `Paced: ${editors} editors in one room, ${rate} keystrokes/s each, ${seconds} s`,
+      header: ['server', 'p50 ms', 'p99 ms', 'p99.9 ms', 'lost', 'server cores', 'p99 ours / this'],
+      rows,
+      notes: [
+        `Send-to-arrival over every (keystroke, other editor) pair: ${num(editors * rate * seconds * (editors - 1))} per run. Below 1x: ours is quicker. ${runsNote}`,
+        ...failed,
+      ],
+    })
+  }
+
+  if (results.capacity) {
+    const { steps, p99LimitMs, editorsPerDocument, stepSeconds } = params.capacity
+    const { rows, failed } = rowsOf(results.capacity, (runs, kind) => [
+      range(runs.map(held)),
+      runs.map((r) => r.stopped).filter((s, i, all) => all.indexOf(s) === i).join('; '),
+      versusOurs(results.capacity, kind, held),
+    ])
+    tables.push({
+      title: `Capacity: editors ${editorsPerDocument} to a document, 1 keystroke + 1 cursor update per second each, ${stepSeconds} s per step`,
+      header: ['server', `editors held (p99 < ${p99LimitMs} ms, none lost)`, 'stopped at', 'ours / this'],
+      rows,
+      notes: [`Steps: ${steps.map((s) => num(s)).join(', ')}. Above 1x: ours holds more editors. ${runsNote}`, ...failed],
+    })
+    const reached = steps.filter((step) => Object.values(results.capacity!).some((entry) => entry.runs.some((run) => run.steps.some((s) => s.editors === step))))
+    const detail = rowsOf(results.capacity, (runs) =>
+      reached.map((step) => {
+        const at = runs.flatMap((run) => run.steps.filter((s) => s.editors === step))
+        if (at.length === 0) return '-'
+        const mark = at.some((s) => !s.holds) ? ' ✗' : ''
+        return `${range(at.map((s) => s.p99Ms), 1)}${mark} / ${range(at.map((s) => s.rss / MiB))}`
+      }),
+    )
+    tables.push({
+      title: 'Capacity per step: p99 ms / server RSS MiB (✗: the step missed the bar)',
+      header: ['server', ...reached.map((step) => num(step))],
+      rows: detail.rows,
+      notes: ['RSS after each step with every editor still connected, after a forced GC. Ranges over the runs that reached the step.'],
+    })
+  }
+
+  if (results.idle) {
+    const { rooms, perRoom } = params.idle
+    const { rows, failed } = rowsOf(results.idle, (runs, kind) => [
+      spread(runs.map((r) => r.startRss / MiB), 1),
+      spread(runs.map((r) => r.joinedRss / MiB), 1),
+      spread(runs.map((r) => (r.joinedRss - r.startRss) / MiB), 1),
+      spread(runs.map((r) => r.bytesPerConnection / KiB), 1),
+      versusOurs(results.idle, kind, (r) => r.bytesPerConnection),
+    ])
+    tables.push({
+      title: `Idle connections: ${num(rooms * perRoom)} clients joined to ${rooms} rooms, doing nothing`,
+      header: ['server', 'RSS fresh MiB', `RSS with ${num(rooms * perRoom)} MiB`, 'growth MiB', 'KiB per connection', 'ours / this'],
+      rows,
+      notes: [
+        `RSS after a forced GC. KiB per connection: growth over ${num(rooms * perRoom)} (it includes the ${rooms} empty documents). Below 1x: ours is smaller. ${runsNote}`,
+        ...failed,
+      ],
+    })
+  }
+
+  if (results.churn) {
+    const { documents, atOnce, roomIdleMs, idleWaitMs } = params.churn
+    const { rows, failed } = rowsOf(results.churn, (runs, kind) => [
+      spread(runs.map((r) => r.start.rss / MiB), 1),
+      spread(runs.map((r) => r.after.rss / MiB), 1),
+      spread(runs.map((r) => r.afterIdle.rss / MiB), 1),
+      spread(runs.map((r) => r.afterIdle.heapUsed / MiB), 1),
+      `${range(runs.map((r) => r.after.documents))} / ${range(runs.map((r) => r.afterIdle.documents))}`,
+      spread(runs.map((r) => r.documents / r.seconds)),
+      versusOurs(results.churn, kind, (r) => r.afterIdle.rss - r.start.rss),
+    ])
+    tables.push({
+      title: `Churn: ${num(documents)} documents opened, written once and closed, ${atOnce} at a time`,
+      header: ['server', 'RSS fresh MiB', 'RSS after MiB', 'RSS after idle MiB', 'heap after idle MiB', 'documents held after / after idle', 'documents/s', 'growth ours / this'],
+      rows,
+      notes: [
+        `"After idle": ${num(idleWaitMs)} ms after the last close; our relay ran with roomIdleMs ${num(roomIdleMs)} (default 10,000) in this scenario. ` +
+          'The peers have no idle setting: @y/websocket-server keeps every document without persistence, Hocuspocus and the floor let go at the last close. ' +
+          `Ours (memory) keeps the closed documents in its memory storage (it is the database). Growth: RSS after idle minus fresh; below 1x: ours keeps less. ${runsNote}`,
+        ...failed,
+      ],
+    })
+  }
+
+  return tables
+}
+
+/** One figure per scenario for the chart: per server, the mean over its runs. */
+export interface ChartSeries {
+  title: string
+  unit: string
+  better: 'higher' | 'lower'
+  values: { server: string; kind: ServerKind; value: number }[]
+}
+
+export function chartSeries(results: Partial<LoadResults>): ChartSeries[] {
+  const series = <T>(title: string, unit: string, better: 'higher' | 'lower', perServer: PerServer<T> | undefined, figure: (run: T) => number): ChartSeries[] => {
+    if (!perServer) return []
+    const values = (Object.entries(perServer) as [ServerKind, Runs<T>][])
+      .filter(([, entry]) => entry.runs.length > 0)
+      .map(([kind, entry]) => ({ server: SERVERS[kind].label, kind, value: mean(entry.runs.map(figure)) }))
+    return [{ title, unit, better, values }]
+  }
+  return [
+    ...series('2-editor flood', 'deliveries/s', 'higher', results.flood, (r) => r.deliveriesPerSec),
+    ...series('200 editors paced: p99', 'ms', 'lower', results.paced, (r) => r.p99Ms),
+    ...series('Capacity (p99 < 50 ms)', 'editors', 'higher', results.capacity, held),
+    ...series('Idle connection', 'KiB each', 'lower', results.idle, (r) => r.bytesPerConnection / KiB),
+    ...series('Churn: RSS growth after idle', 'MiB', 'lower', results.churn, (r) => (r.afterIdle.rss - r.start.rss) / MiB),
+  ]
+}
