@@ -914,6 +914,19 @@ describe('sqlite storage: schema', () => {
   const backend = createSqliteBackend()
   afterEach(() => backend.cleanup())
 
+  it('refuses every call once closed, at once, rather than leaving it waiting', async () => {
+    // Its database lives on a worker thread that is gone once closed.
+    const storage = await backend.open()
+    await storage.append('doc', [bytes('a')])
+    await storage.close()
+    const settledQuickly = <T>(promise: Promise<T>) =>
+      Promise.race([promise.then(() => 'resolved', () => 'rejected'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 1000))])
+    expect(await settledQuickly(storage.append('doc', [bytes('b')]))).toBe('rejected')
+    expect(await settledQuickly(storage.load('doc'))).toBe('rejected')
+    expect(await settledQuickly(storage.describe({ limit: 1 }))).toBe('rejected')
+    await storage.close() // a second close is harmless
+  })
+
   it('refuses a file written by a newer version, naming the reason', async () => {
     const storage = await backend.open()
     await storage.append('doc', [bytes('kept')])

@@ -103,6 +103,8 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
 
   const ask = <T>(request: Request): Promise<T> => {
     if (failure) return Promise.reject(failure)
+    // A closed storage answers at once, as the database handle itself would (its worker is gone).
+    if (closed && request.op !== 'close') return Promise.reject(new Error('storage is closed'))
     return new Promise<T>((resolve, reject) => {
       const id = nextId++
       if (pending.size === 0) worker.ref()
@@ -150,8 +152,9 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
     describe: (options) => (sendQueue(), ask<StoredDocumentInfo[]>({ op: 'describe', options })),
     async close() {
       if (closed) return
-      closed = true
+      // Appends called for before close are sent first, and commit before the database closes.
       sendQueue()
+      closed = true
       try {
         if (!failure) await ask({ op: 'close' })
       } finally {
