@@ -19,15 +19,22 @@ export interface PendingWrite<Origin> {
   condition?: 'empty'
 }
 
-/** What the writer needs from its room. */
-export interface WriterContext<Origin> {
-  name: string
+/** How a document is written: shared by the relay's rooms, their pipelines and writers. */
+export interface WriteSettings {
   storage: DocumentStorage
   logger: RelayLogger
   hooks: HookRunner
+  /** Merge the stored log into one update once it holds this many updates... */
   compactAfterUpdates: number
+  /** ...or this many bytes. */
   compactAfterBytes: number
+  /** First delay before retrying a failed write; doubles up to 30 s. */
   writeRetryMs: number
+}
+
+/** What the writer needs from its room. */
+export interface WriterContext<Origin> extends WriteSettings {
+  name: string
   /** Updates per storage transaction at most (a burst is committed in several). */
   maxBatch: number
   /**

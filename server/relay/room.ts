@@ -3,30 +3,19 @@ import * as Y from 'yjs'
 import { CloseCode } from '../../shared/close-codes.ts'
 import { decodeClientFrame, encodeAwareness, encodePermissionDenied, encodeSyncStep1, encodeSyncStep2, encodeUpdate } from '../../shared/protocol.ts'
 import { encodeAwarenessUpdate, type AwarenessEntry } from '../../shared/awareness-codec.ts'
-import type { DocumentStorage } from '../storage/types.ts'
 import type { Connection } from './connection.ts'
-import type { HookRunner } from './hooks.ts'
 import type { RelayLimits } from './limits.ts'
 import type { UpdateOrigin } from './origin.ts'
 import { Presence, PresenceLimitError } from './presence.ts'
-import type { RelayLogger } from './relay-socket.ts'
 import { loadDocument } from './room-load.ts'
 import { UpdatePipeline, type SubmitResult } from './update-pipeline.ts'
+import type { WriteSettings } from './room-writes.ts'
 import type { DocumentBus } from './document-bus.ts'
 import { RoomPeers, type PeerRoom } from './room-peers.ts'
 
 /** What a room needs from the relay that owns it. */
-export interface RoomContext {
-  storage: DocumentStorage
-  logger: RelayLogger
+export interface RoomContext extends WriteSettings {
   limits: RelayLimits
-  hooks: HookRunner
-  /** Merge the stored log into one update once it holds this many updates... */
-  compactAfterUpdates: number
-  /** ...or this many bytes. */
-  compactAfterBytes: number
-  /** First delay before retrying a failed write; doubles up to 30 s. */
-  writeRetryMs: number
   /** Called once the room has had no connections for the idle period. */
   onIdle(room: Room): void
   /**

@@ -1,29 +1,21 @@
 import * as Y from 'yjs'
 import { CloseCode } from '../../shared/close-codes.ts'
 import { encodeUpdate } from '../../shared/protocol.ts'
-import type { DocumentStorage, SetAsideUpdate } from '../storage/types.ts'
+import type { SetAsideUpdate } from '../storage/types.ts'
 import type { Connection } from './connection.ts'
-import type { HookRunner } from './hooks.ts'
 import { misplacedItem } from './integration-check.ts'
 import type { RelayLimits } from './limits.ts'
 import { originInfo, type UpdateOrigin } from './origin.ts'
 import { PendingOverlay, type PartFootprint } from './pending-overlay.ts'
-import type { RelayLogger } from './relay-socket.ts'
-import { DocumentWriter, type PendingWrite } from './room-writes.ts'
+import { DocumentWriter, type PendingWrite, type WriteSettings } from './room-writes.ts'
 import { guardUpdate } from './update-guard.ts'
 import { UpdateRefused } from './update-parse.ts'
 import { createYielder } from './yielder.ts'
 
 /** What the pipeline needs from its room. */
-export interface PipelineContext {
+export interface PipelineContext extends WriteSettings {
   name: string
-  storage: DocumentStorage
-  logger: RelayLogger
   limits: RelayLimits
-  hooks: HookRunner
-  compactAfterUpdates: number
-  compactAfterBytes: number
-  writeRetryMs: number
   /** The room's connections now (to relay to, and to cork while relaying a batch). */
   connections(): Iterable<Connection>
   /** Yjs threw on (or misplaced) an accepted update: the room must be reloaded from storage. */
