@@ -87,7 +87,9 @@ ${input.tables.map((table) => `### ${table.title}\n\n${markdownTable(table)}`).j
 - **Memory** is the server's resident set after a forced garbage collection in its process. Node does not hand every
   freed page back, so RSS falls less than the heap when documents go; the churn table gives the heap too. Every
   server's process runs through \`tsx\` (\`bench/relay-server.ts\`), so a fresh RSS includes the same loader for all;
-  ours also loads more code of its own (HTTP API, metrics) than the peers.
+  ours also loads more code of its own (HTTP API, metrics) than the peers. Ours runs compiled (\`dist/node\`, what
+  \`collab-relay\` starts; \`npm run bench\` builds it first when the sources changed), like the peers' published
+  JavaScript.
 - **Ratios** are ours (memory) over each row, on the means: above 1x is better for ours in throughput and capacity,
   below 1x in latency and memory.
 - Runs vary by 10-30 % on a shared VM, more in \`--quick\` runs; compare runs from the same machine only.

@@ -57,7 +57,7 @@ let childSerial = 0
 
 export async function startServer(kind: ServerKind, options: StartOptions): Promise<ServerProcess> {
   const dataDir = kind === 'ours-sqlite' ? mkdtempSync(join(tmpdir(), 'collab-relay-bench-')) : undefined
-  const execArgv = ['--import', 'tsx', '--expose-gc']
+  const execArgv = ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])]
   if (options.profileDir) {
     // A directory per child: tsx's loader thread writes a profile of its own beside the main thread's.
     const dir = join(options.profileDir, `${kind}-${options.label}-${++childSerial}`)

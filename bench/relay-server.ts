@@ -49,10 +49,10 @@ const quiet = { info() {}, warn() {}, error: (message: string, error?: unknown) 
 async function ours(storage: 'memory' | 'sqlite', { dataDir, roomIdleMs }: StartOptions): Promise<Running> {
   if (storage === 'sqlite' && !dataDir) throw new Error('ours-sqlite needs a data directory')
   // Imported here, not at the top: a peer's process must not load this checkout's Yjs beside its own.
-  const { serveRelay } = await import('../server/http/serve.ts')
-  const { createRelay } = await import('../server/relay/relay.ts')
-  const { createMemoryStorage } = await import('../server/storage/memory.ts')
-  const { createSqliteStorage } = await import('../server/storage/sqlite.ts')
+  const { serveRelay } = await import('../dist/node/server/http/serve.js')
+  const { createRelay } = await import('../dist/node/server/relay/relay.js')
+  const { createMemoryStorage } = await import('../dist/node/server/storage/memory.js')
+  const { createSqliteStorage } = await import('../dist/node/server/storage/sqlite.js')
   const relay = createRelay({
     limits: BENCH_RELAY_LIMITS,
     storage: storage === 'memory' ? createMemoryStorage() : createSqliteStorage({ file: join(dataDir!, 'bench.sqlite') }),

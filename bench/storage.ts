@@ -16,12 +16,14 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
-import { serveRelay } from '../server/http/serve.ts'
+import { serveRelay } from '../dist/node/server/http/serve.js'
 import { BENCH_RELAY_LIMITS, BENCH_SERVE_OPTIONS } from './unlimited.ts'
-import { createRelay } from '../server/relay/relay.ts'
-import { createMemoryStorage } from '../server/storage/memory.ts'
-import { createPostgresStorage } from '../server/storage/postgres.ts'
-import { createSqliteStorage } from '../server/storage/sqlite.ts'
+import { createRelay } from '../dist/node/server/relay/relay.js'
+import { loadDocument } from '../dist/node/server/relay/room-load.js'
+import { DEFAULT_LIMITS } from '../dist/node/server/relay/limits.js'
+import { createMemoryStorage } from '../dist/node/server/storage/memory.js'
+import { createPostgresStorage } from '../dist/node/server/storage/postgres.js'
+import { createSqliteStorage } from '../dist/node/server/storage/sqlite.js'
 import type { DocumentStorage } from '../server/storage/types.ts'
 import { MessageType, SyncStep, encodeUpdate } from '../shared/protocol.ts'
 import { roomNameToPath } from '../shared/room-name.ts'
@@ -221,34 +223,53 @@ const median = (values: number[]): number => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-/** Milliseconds to `load` a document and apply it to a fresh Y.Doc, as a room does (median of `repeats`). */
-async function timeLoad(storage: DocumentStorage, name: string, expected: string, repeats: number): Promise<number> {
-  const times: number[] = []
-  for (let i = 0; i < repeats; i++) {
-    const started = performance.now()
-    const stored = await storage.load(name)
-    const doc = new Y.Doc()
-    Y.transact(doc, () => {
-      for (const update of stored.updates) Y.applyUpdate(doc, update)
-    })
-    times.push(performance.now() - started)
-    const text = doc.getText('text').toString()
-    doc.destroy()
-    if (text !== expected) throw new Error(`${name}: loaded text differs from the replayed trace`)
-  }
-  return median(times)
+/** What opening a document costs, in ms (medians), beside applying the same bytes to a fresh Y.Doc in one transaction. */
+interface OpenTimes {
+  /** `loadDocument` as a room opens it: storage read, guard, apply (the whole trace stored as a log). */
+  logMs: number
+  /** Applying the trace's updates, already in memory, to a fresh Y.Doc in one transaction. */
+  logApplyMs: number
+  /** The same for the trace compacted into one update. */
+  compactedMs: number
+  compactedApplyMs: number
 }
 
-async function loadTimes(storage: DocumentStorage, doc: Replayed): Promise<{ logMs: number; compactedMs: number }> {
+
+/**
+ * Median ms of opening `name` as the relay does and of the bare apply,
+ * interleaved run by run so that both see the same machine.
+ */
+async function timeOpen(storage: DocumentStorage, name: string, updates: readonly Uint8Array[], expected: string, repeats: number): Promise<[number, number]> {
+  const opens: number[] = []
+  const applies: number[] = []
+  for (let i = 0; i < repeats; i++) {
+    let started = performance.now()
+    const bare = new Y.Doc()
+    Y.transact(bare, () => {
+      for (const update of updates) Y.applyUpdate(bare, update)
+    })
+    applies.push(performance.now() - started)
+    bare.destroy()
+    started = performance.now()
+    const { doc, setAside } = await loadDocument(name, storage, DEFAULT_LIMITS, quiet)
+    opens.push(performance.now() - started)
+    const text = doc.getText('text').toString()
+    doc.destroy()
+    if (text !== expected || setAside.length > 0) throw new Error(`${name}: the opened document differs from the replayed trace`)
+  }
+  return [median(opens), median(applies)]
+}
+
+async function openTimes(storage: DocumentStorage, doc: Replayed): Promise<OpenTimes> {
   const log = `load-log-${++roomSerial}`
   const compacted = `load-compacted-${roomSerial}`
-  // Written in chunks like a relay's batches, but untimed: only loading is measured here.
+  // Written in chunks like a relay's batches, but untimed: only opening is measured here.
   for (let i = 0; i < doc.updates.length; i += 10_000) await storage.append(log, doc.updates.slice(i, i + 10_000))
   await storage.append(compacted, [doc.state])
-  return {
-    logMs: await timeLoad(storage, log, doc.text, params.loadRepeats),
-    compactedMs: await timeLoad(storage, compacted, doc.text, params.compactedRepeats),
-  }
+  const [logMs, logApplyMs] = await timeOpen(storage, log, doc.updates, doc.text, params.loadRepeats)
+  const [compactedMs, compactedApplyMs] = await timeOpen(storage, compacted, [doc.state], doc.text, params.compactedRepeats)
+  const tenth = (x: number): number => Math.round(x * 10) / 10
+  return { logMs: Math.round(logMs), logApplyMs: Math.round(logApplyMs), compactedMs: tenth(compactedMs), compactedApplyMs: tenth(compactedApplyMs) }
 }
 
 interface Row {
@@ -257,7 +278,7 @@ interface Row {
   error?: string
   burst?: { oneRoom: Throughput; rooms: Throughput }
   lockstep?: { oneRoom: Throughput; rooms: Throughput }
-  load?: { logMs: number; compactedMs: number }
+  load?: OpenTimes
 }
 
 /** The median run (by rate) of `throughputRepeats`, each on a fresh storage handle; rounded for the report. */
@@ -281,8 +302,7 @@ async function measure(backend: Backend, frames: Uint8Array[], doc: Replayed): P
   }
   const storage = await backend.open()
   try {
-    const { logMs, compactedMs } = await loadTimes(storage, doc)
-    return { backend: backend.name, burst, lockstep, load: { logMs: Math.round(logMs), compactedMs: Math.round(compactedMs * 10) / 10 } }
+    return { backend: backend.name, burst, lockstep, load: await openTimes(storage, doc) }
   } finally {
     await storage.close()
   }
@@ -295,8 +315,10 @@ function printTable(rows: Row[]): void {
     `updates/s ${ROOM_COUNT} rooms`,
     'lockstep 1 room',
     `lockstep ${ROOM_COUNT} rooms`,
-    'load ms (log)',
-    'load ms (compacted)',
+    'open ms (log)',
+    'x apply',
+    'open ms (compacted)',
+    'x apply',
   ]
   const line = (cells: string[], widths: number[]): string =>
     cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')
@@ -305,7 +327,9 @@ function printTable(rows: Row[]): void {
     row.backend,
     ...[row.burst!.oneRoom, row.burst!.rooms, row.lockstep!.oneRoom, row.lockstep!.rooms].map((t) => String(t.updatesPerSec)),
     String(row.load!.logMs),
+    `${(row.load!.logMs / row.load!.logApplyMs).toFixed(2)}x`,
     String(row.load!.compactedMs),
+    `${(row.load!.compactedMs / row.load!.compactedApplyMs).toFixed(2)}x`,
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)))
   console.log(line(header, widths))
@@ -363,7 +387,8 @@ async function main(): Promise<void> {
   console.log(
     `burst: ${params.singleRoomUpdates} updates in 1 room, ${params.updatesPerRoom} in each of ${ROOM_COUNT} rooms; ` +
       `lockstep: ${params.lockstepUpdates} / ${params.lockstepUpdatesPerRoom} each; median of ${params.throughputRepeats} run(s). ` +
-      `Load: median of ${params.loadRepeats} (log) / ${params.compactedRepeats} (compacted).`,
+      `Open: loadDocument as a room opens a document (read, guard, apply), median of ${params.loadRepeats} (log) / ${params.compactedRepeats} (compacted); ` +
+      `x apply: over applying the same updates, already in memory, to a fresh Y.Doc in one transaction (interleaved runs).`,
   )
   for (const row of rows) {
     if (!row.burst || !row.lockstep) continue

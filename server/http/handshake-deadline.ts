@@ -38,13 +38,19 @@ export function enforceHandshakeDeadline(server: Server, timeoutMs: number): voi
       socket.destroy()
     }, budgetMs)
     timers.set(socket, timer)
-    socket.once('close', () => clearTimeout(timer))
+    socket.on('close', disarmOnClose)
   }
   const headersDone = (socket: object): void => {
     const timer = timers.get(socket)
     if (timer === undefined) return
     clearTimeout(timer)
     timers.delete(socket)
+    // Nothing of the deadline stays with a socket that made it: it may live for days.
+    ;(socket as Socket).off?.('close', disarmOnClose)
+  }
+  // One listener function for every socket (it finds the timer by socket), not a closure each.
+  function disarmOnClose(this: Socket): void {
+    headersDone(this)
   }
 
   if (server instanceof TlsServer) {

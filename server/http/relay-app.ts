@@ -94,7 +94,9 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
         // Frames are read from the `ws` socket directly rather than through
         // Hono's onMessage, which wraps every frame in a MessageEvent: this is
         // the relay's hot path. No frame can arrive before onOpen runs.
-        attachSocket(ws.raw as WebSocket, relay, name, heartbeatMs, grant)
+        const raw = ws.raw as WebSocket
+        attachSocket(raw, relay, name, heartbeatMs, grant)
+        releaseUpgradeListeners(raw)
       },
     }))
     const response = await upgrade(c, next)
@@ -151,6 +153,27 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
   })
 
   return app
+}
+
+/**
+ * Drop what `@hono/node-server` attaches to the socket right after onOpen
+ * returns: a message, close and error listener that forward to Hono's
+ * onMessage/onClose/onError, which the relay does not use. Their closures hold
+ * the whole upgrade (the Node request, Hono's context and request, two URLs)
+ * for as long as the socket lives, about 10 KiB per connection. Every
+ * listener present when onOpen runs (ours, and `ws`'s own client tracking) is
+ * kept; only those added after it, before any I/O can happen, are removed.
+ */
+function releaseUpgradeListeners(ws: WebSocket): void {
+  const events = ['message', 'close', 'error'] as const
+  const before = events.map((event) => new Set(ws.listeners(event)))
+  queueMicrotask(() => {
+    events.forEach((event, i) => {
+      for (const listener of ws.listeners(event)) {
+        if (!before[i]!.has(listener)) ws.off(event, listener as (...args: unknown[]) => void)
+      }
+    })
+  })
 }
 
 /**

@@ -82,7 +82,8 @@ export function createUpgradeAdmission(options: UpgradeAdmissionOptions): (c: Co
       }
       admission = perIp
       if (incoming.socket.destroyed) perIp.release()
-      else incoming.socket.once('close', perIp.release)
+      // `on`, not `once` (which wraps it in a closure kept for the socket's life): release is idempotent.
+      else incoming.socket.on('close', perIp.release)
     }
     if (!originAllowed(c.req.header('origin'))) {
       admission.release()

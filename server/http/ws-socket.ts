@@ -8,23 +8,7 @@ import type { RelaySocket } from '../relay/relay-socket.ts'
  * heartbeat. This file and `relay-app.ts` are all that know about `ws`.
  */
 export function attachSocket(ws: WebSocket, relay: Relay, roomName: string, heartbeatMs: number, grant?: Grant): void {
-  const socket: RelaySocket = {
-    send: (frame) => ws.send(frame),
-    close: (code, reason) => ws.close(code, reason),
-    get bufferedAmount() {
-      return ws.bufferedAmount
-    },
-    get isOpen() {
-      return ws.readyState === ws.OPEN
-    },
-    // ws has no public batching; its frames go through the net.Socket, whose
-    // cork is counted, so ws's own per-frame cork/uncork nests inside ours.
-    cork: () => rawSocketOf(ws)?.cork(),
-    uncork: () => rawSocketOf(ws)?.uncork(),
-    pause: () => ws.pause(),
-    resume: () => ws.resume(),
-  }
-  const connection = relay.connect(socket, roomName, grant)
+  const connection = relay.connect(new WsRelaySocket(ws), roomName, grant)
 
   let alive = true
   const heartbeat = setInterval(() => {
@@ -50,7 +34,43 @@ export function attachSocket(ws: WebSocket, relay: Relay, roomName: string, hear
   })
   // `ws` closes the socket itself after an error (bad frame, 1009 for an
   // oversized one); without a listener the error would crash the process.
-  ws.on('error', () => {})
+  ws.on('error', ignoreError)
+}
+
+function ignoreError(): void {}
+
+/**
+ * A `ws` WebSocket as a RelaySocket. A class rather than an object of
+ * closures: its methods live once on the prototype, not once per connection.
+ */
+class WsRelaySocket implements RelaySocket {
+  constructor(private readonly ws: WebSocket) {}
+  send(frame: Uint8Array): void {
+    this.ws.send(frame)
+  }
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason)
+  }
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount
+  }
+  get isOpen(): boolean {
+    return this.ws.readyState === this.ws.OPEN
+  }
+  // ws has no public batching; its frames go through the net.Socket, whose
+  // cork is counted, so ws's own per-frame cork/uncork nests inside ours.
+  cork(): void {
+    rawSocketOf(this.ws)?.cork()
+  }
+  uncork(): void {
+    rawSocketOf(this.ws)?.uncork()
+  }
+  pause(): void {
+    this.ws.pause()
+  }
+  resume(): void {
+    this.ws.resume()
+  }
 }
 
 /** The TCP socket under a `ws` WebSocket (a private field; absent once closed). */

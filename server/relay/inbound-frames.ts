@@ -1,13 +1,39 @@
 import { SLICE_MS } from './yielder.ts'
 
 /**
- * A connection's received frames, handled in time slices rather than as they
- * arrive. `ws` hands over every frame of a TCP read at once (thousands of
- * small updates in a 64 KiB read); handling them all there would hold the
- * event loop for as long as that takes, and every other room and request
- * with it. Here at most `SLICE_MS` of frames are handled per turn of the
- * event loop, in order, and the backlog is reported so the connection can
- * stop reading while it is long.
+ * When the frames handled as they arrived, in the current task, started
+ * (ms), or -1 between tasks. Shared by every connection: `ws` delivers all
+ * the frames of one TCP read in one task, and a task is what the budget
+ * bounds.
+ */
+let taskStartedAt = -1
+
+function endTask(): void {
+  taskStartedAt = -1
+}
+
+/** Whether the current task may still handle a frame as it arrives (under `SLICE_MS` so far). */
+function taskHasTime(): boolean {
+  const now = performance.now()
+  if (taskStartedAt < 0) {
+    taskStartedAt = now
+    // Microtasks run once the task's synchronous work is done: the next read starts afresh.
+    queueMicrotask(endTask)
+  }
+  return now - taskStartedAt < SLICE_MS
+}
+
+/**
+ * A connection's received frames, handled in order and in time slices. `ws`
+ * hands over every frame of a TCP read at once (thousands of small updates
+ * in a 64 KiB read); handling them all there would hold the event loop for
+ * as long as that takes, and every other room and request with it. So a
+ * frame is handled as it arrives only while nothing of this connection
+ * waits and the current task has used less than `SLICE_MS`; the rest wait
+ * for later turns of the event loop, at most `SLICE_MS` of frames each, and
+ * the backlog is reported so the connection can stop reading while it is
+ * long. Handling the usual lone frame at once, rather than a turn later,
+ * also lets the room commit it within the same turn of the event loop.
  */
 export class InboundFrames {
   private frames: (Uint8Array | undefined)[] = []
@@ -25,6 +51,10 @@ export class InboundFrames {
   }
 
   push(frame: Uint8Array): void {
+    if (this.handler && !this.scheduled && this.head === this.frames.length && taskHasTime()) {
+      this.handler(frame)
+      return
+    }
     this.frames.push(frame)
     this.onBacklog(this.waiting)
     this.schedule()

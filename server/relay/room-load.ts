@@ -36,6 +36,11 @@ export async function loadDocument(name: string, storage: DocumentStorage, limit
   const guardLimits = loadLimits(limits)
   // Updates Yjs threw on: the document is rebuilt without them (a throw may leave it half-changed).
   const broken = new Set<number>()
+  // Each slice of the log is applied in one transaction: Yjs's end-of-transaction
+  // work (merging structs, observers) then runs once a slice rather than once an
+  // update, which made loading a long log several times slower than applying
+  // it. Should that work itself throw, the load starts over an update a transaction.
+  let oneTransactionPerSlice = true
   for (;;) {
     const doc = new Y.Doc({ gc: true })
     const setAside: SetAsideUpdate[] = []
@@ -61,12 +66,42 @@ export async function loadDocument(name: string, storage: DocumentStorage, limit
       }
       return result.cut ? 'cut' : 'applied'
     }
-    for (let index = 0; index < stored.updates.length && failedAt < 0; index++) {
-      if (broken.has(index)) continue
-      const outcome = apply(index)
-      if (outcome === 'threw') failedAt = index
-      else if (outcome === 'cut') deferred.push(index)
+    const applySlice = (from: number): number => {
+      let index = from
+      for (; index < stored.updates.length && failedAt < 0; index++) {
+        if (broken.has(index)) continue
+        const outcome = apply(index)
+        if (outcome === 'threw') failedAt = index
+        else if (outcome === 'cut') deferred.push(index)
+        if (yielder.due) return index + 1
+      }
+      return index
+    }
+    let cleanupThrew = false
+    for (let index = 0; index < stored.updates.length && failedAt < 0; ) {
+      if (!oneTransactionPerSlice) {
+        index = applySlice(index)
+      } else {
+        let next = -1
+        try {
+          Y.transact(doc, () => {
+            next = applySlice(index)
+          })
+        } catch (error) {
+          // A throw from the slice itself is not Yjs's cleanup: it goes on up, as before.
+          if (next < 0) throw error
+          cleanupThrew = true
+          break
+        }
+        index = next
+      }
       await yielder.maybeYield()
+    }
+    if (cleanupThrew) {
+      logger.warn(`document "${name}": applying its log in slices made Yjs throw; loading again an update at a time`)
+      oneTransactionPerSlice = false
+      doc.destroy()
+      continue
     }
     // What waited for later content: try again while anything moves.
     for (let progress = true; progress && deferred.length > 0 && failedAt < 0; ) {
