@@ -48,12 +48,6 @@ export interface WriterContext<Origin> extends WriteSettings {
 
 const MAX_WRITE_RETRY_MS = 30_000
 
-/** A batch on its way to storage. */
-interface Write<Origin> {
-  batch: PendingWrite<Origin>[]
-  done: Promise<'stored' | 'discarded' | Error>
-}
-
 /**
  * A room's path to storage: updates are appended in batches (the updates of
  * one event-loop turn together), committed, and only then handed back to
@@ -122,79 +116,52 @@ export class DocumentWriter<Origin> {
     // Let the rest of this event-loop turn's frames join the same transaction.
     await new Promise<void>((resolve) => setImmediate(resolve))
     let retryMs = this.context.writeRetryMs
-    // The next batch, already on its way to storage while the current one is applied and relayed.
-    let next: Write<Origin> | null = null
-    while (next || this.pending.length > 0) {
-      const current = next ?? this.write(this.pending.splice(0, this.batchLength()))
-      next = null
-      const outcome = await current.done
-      if (outcome === 'discarded') continue
-      if (outcome instanceof Error) {
-        // Nothing of it was relayed; keep the batch first in line and try again.
-        this.pending = current.batch.concat(this.pending)
-        this.writeError = outcome
-        this.context.logger.error(`room "${this.context.name}": write failed, retrying in ${retryMs} ms`, outcome)
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, this.batchLength())
+      // Updates from other instances are stored already: they only keep their place in line.
+      const toStore = batch.filter((write) => write.store !== false)
+      const started = performance.now()
+      const bytes = toStore.reduce((sum, write) => sum + write.update.byteLength, 0)
+      try {
+        if (batch[0].condition === 'empty') {
+          const head = await this.context.storage.appendIfEmpty(this.context.name, [batch[0].update])
+          if (head === null) {
+            this.pendingBytes -= batch[0].update.byteLength
+            this.context.discard(batch[0])
+            continue
+          }
+          this.head = Math.max(this.head, head)
+          this.context.hooks.emit('storageAppended', { name: this.context.name, updates: 1, bytes, ms: performance.now() - started })
+        } else if (toStore.length > 0) {
+          this.head = Math.max(
+            this.head,
+            await this.context.storage.append(
+              this.context.name,
+              toStore.map((write) => write.update),
+            ),
+          )
+          this.context.hooks.emit('storageAppended', { name: this.context.name, updates: toStore.length, bytes, ms: performance.now() - started })
+        }
+      } catch (error) {
+        this.context.hooks.emit('storageAppended', { name: this.context.name, updates: toStore.length, bytes, ms: performance.now() - started, error: error instanceof Error ? error : new Error(String(error)) })
+        // Nothing was relayed; keep the batch first in line and try again.
+        this.pending = batch.concat(this.pending)
+        this.writeError = error instanceof Error ? error : new Error(String(error))
+        this.context.logger.error(`room "${this.context.name}": write failed, retrying in ${retryMs} ms`, error)
         await new Promise((resolve) => setTimeout(resolve, retryMs))
         retryMs = Math.min(retryMs * 2, MAX_WRITE_RETRY_MS)
         continue
       }
       this.writeError = null
       retryMs = this.context.writeRetryMs
-      for (const write of current.batch) {
-        if (write.store === false) continue
+      for (const write of toStore) {
         this.logUpdates++
         this.logBytes += write.update.byteLength
         this.pendingBytes -= write.update.byteLength
       }
-      // Storage (a worker thread, a database server) commits the next batch
-      // while this thread applies and relays this one. One write in flight at
-      // a time keeps the log in the order updates are relayed; a failed write
-      // is retried before anything after it is relayed. A conditional write
-      // waits for what comes before it, and so does a due compaction, which
-      // needs the document to hold exactly the stored log.
-      if (this.pending.length > 0 && !this.pending[0].condition && !this.compactionDue()) {
-        next = this.write(this.pending.splice(0, this.batchLength()))
-      }
-      await this.context.commit(current.batch)
+      await this.context.commit(batch)
       // The document now holds exactly the log up to `head`: the moment to compact.
-      if (!next) await this.compactIfDue()
-    }
-  }
-
-  /** Start storing a batch: resolves `'stored'`, `'discarded'` (a conditional write whose condition failed) or the error. */
-  private write(batch: PendingWrite<Origin>[]): Write<Origin> {
-    return { batch, done: this.store(batch) }
-  }
-
-  private async store(batch: PendingWrite<Origin>[]): Promise<'stored' | 'discarded' | Error> {
-    // Updates from other instances are stored already: they only keep their place in line.
-    const toStore = batch.filter((write) => write.store !== false)
-    const started = performance.now()
-    const bytes = toStore.reduce((sum, write) => sum + write.update.byteLength, 0)
-    try {
-      if (batch[0].condition === 'empty') {
-        const head = await this.context.storage.appendIfEmpty(this.context.name, [batch[0].update])
-        if (head === null) {
-          this.pendingBytes -= batch[0].update.byteLength
-          this.context.discard(batch[0])
-          return 'discarded'
-        }
-        this.head = Math.max(this.head, head)
-      } else if (toStore.length > 0) {
-        const head = await this.context.storage.append(
-          this.context.name,
-          toStore.map((write) => write.update),
-        )
-        this.head = Math.max(this.head, head)
-      } else {
-        return 'stored'
-      }
-      this.context.hooks.emit('storageAppended', { name: this.context.name, updates: toStore.length, bytes, ms: performance.now() - started })
-      return 'stored'
-    } catch (caught) {
-      const error = caught instanceof Error ? caught : new Error(String(caught))
-      this.context.hooks.emit('storageAppended', { name: this.context.name, updates: toStore.length, bytes, ms: performance.now() - started, error })
-      return error
+      await this.compactIfDue()
     }
   }
 
@@ -211,15 +178,11 @@ export class DocumentWriter<Origin> {
    * reach the snapshot's own size: otherwise a document larger than the
    * threshold would be rewritten whole after every write.
    */
-  private compactionDue(): boolean {
+  private async compactIfDue(): Promise<void> {
     const tailBytes = this.logBytes - this.snapshotBytes
     const dueByCount = this.logUpdates >= this.context.compactAfterUpdates
     const dueByBytes = tailBytes >= this.context.compactAfterBytes && tailBytes >= this.snapshotBytes
-    return dueByCount || dueByBytes
-  }
-
-  private async compactIfDue(): Promise<void> {
-    if (!this.compactionDue()) return
+    if (!dueByCount && !dueByBytes) return
     const started = performance.now()
     try {
       await this.compactNow([])
