@@ -11,10 +11,19 @@ import type { Memory, ServerProcess } from './relay-process.ts'
 import type { ServerStats } from './relay-server.ts'
 import { sleep } from './relay-editors.ts'
 
+/**
+ * Clients that join (in rooms of their own) before the first reading: what a
+ * server loads, compiles and sizes at its first connections is a one-time
+ * cost, not a per-connection one.
+ */
+export const IDLE_WARM_UP_CLIENTS = 50
+
 export interface IdleResult {
   clients: number
   rooms: number
-  /** RSS of the fresh server, and with every client joined (bytes). */
+  /** RSS of the fresh server (bytes). */
+  freshRss: number
+  /** RSS with the warm-up clients joined (the baseline of the growth), and with every client joined too (bytes). */
   startRss: number
   joinedRss: number
   joinedHeapUsed: number
@@ -26,11 +35,17 @@ export interface IdleResult {
 
 /** `rooms` rooms of `perRoom` clients that join (sync step 1, step 2) and then do nothing. */
 export async function idleConnections(server: ServerProcess, dialect: Dialect, rooms: number, perRoom: number, atOnce = 50): Promise<IdleResult> {
-  const start = await server.memory()
-  const names = Array.from({ length: rooms }, () => newRoom('idle'))
-  const targets = names.flatMap((room) => Array.from({ length: perRoom }, () => room))
+  const fresh = await server.memory()
   const clients: Client[] = []
   try {
+    const warmUpRooms = Array.from({ length: 5 }, () => newRoom('warm-up'))
+    const warmUp = await Promise.all(Array.from({ length: IDLE_WARM_UP_CLIENTS }, (_, i) => join(server.base, warmUpRooms[i % warmUpRooms.length], dialect)))
+    clients.push(...warmUp)
+    await sleep(1_000)
+    const start = await server.memory()
+    const names = Array.from({ length: rooms }, () => newRoom('idle'))
+    const targets = names.flatMap((room) => Array.from({ length: perRoom }, () => room))
+    const counted = clients.length
     const began = performance.now()
     for (let i = 0; i < targets.length; i += atOnce) {
       clients.push(...(await Promise.all(targets.slice(i, i + atOnce).map((room) => join(server.base, room, dialect)))))
@@ -40,13 +55,15 @@ export async function idleConnections(server: ServerProcess, dialect: Dialect, r
     await sleep(1_000)
     const joined = await server.memory()
     const stats = await server.stats()
+    const measured = clients.length - counted
     return {
-      clients: clients.length,
+      clients: measured,
       rooms,
+      freshRss: fresh.rss,
       startRss: start.rss,
       joinedRss: joined.rss,
       joinedHeapUsed: joined.heapUsed,
-      bytesPerConnection: (joined.rss - start.rss) / clients.length,
+      bytesPerConnection: (joined.rss - start.rss) / measured,
       joinSeconds,
       stats,
     }
