@@ -33,7 +33,11 @@ export default defineConfig(({ mode }) => {
       build: {
         outDir: here('dist/app'),
         emptyOutDir: true,
-        rollupOptions: { input: { index: here('client/app/index.html'), doc: here('client/app/doc.html') } },
+        rollupOptions: {
+          input: { index: here('client/app/index.html'), doc: here('client/app/doc.html'), sw: here('client/app/sw.ts') },
+          // The service worker keeps a fixed name at the root: its URL is its identity and its scope.
+          output: { entryFileNames: (chunk) => (chunk.name === 'sw' ? 'sw.js' : 'assets/[name]-[hash].js') },
+        },
       },
     }
   }

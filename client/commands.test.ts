@@ -9,6 +9,7 @@ import {
   isBlockActive,
   isInside,
   isMarkActive,
+  linkExtent,
   setCodeBlock,
   setHeading,
   setLink,
@@ -62,6 +63,33 @@ describe('mark commands', () => {
     expect(activeLink(atLink)).toBe('https://example.com/docs')
     const unlinked = run(stateOf(linked.doc, 5, 9), setLink(''))
     expect(unlinked.doc.rangeHasMark(5, 9, marks.link)).toBe(false)
+  })
+
+  it('finds the whole link around the caret, across marks inside it, and not at its edges', () => {
+    const link = marks.link.create({ href: 'https://a.example' })
+    // "see " + "the " (link) + "docs" (link, bold) + " now"
+    const para = nodes.paragraph.create(null, [
+      schema.text('see '),
+      schema.text('the ', [link]),
+      schema.text('docs', [link, marks.bold.create()]),
+      schema.text(' now'),
+    ])
+    const doc = nodes.doc.create(null, para)
+    expect(linkExtent(stateOf(doc, 7))).toEqual({ from: 5, to: 13, href: 'https://a.example' })
+    expect(linkExtent(stateOf(doc, 11))).toEqual({ from: 5, to: 13, href: 'https://a.example' })
+    expect(linkExtent(stateOf(doc, 5))).toBeNull() // before the link
+    expect(linkExtent(stateOf(doc, 13))).toBeNull() // after it: typing there is not linked
+    expect(linkExtent(stateOf(doc, 2))).toBeNull()
+  })
+
+  it('with the caret in a link, changes or removes that whole link', () => {
+    const link = marks.link.create({ href: 'https://old.example' })
+    const doc = nodes.doc.create(null, nodes.paragraph.create(null, [schema.text('a '), schema.text('link', [link]), schema.text(' b')]))
+    const edited = run(stateOf(doc, 5), setLink('https://new.example'))
+    expect(edited.doc.textContent).toBe('a link b')
+    expect(linkExtent(stateOf(edited.doc, 5))).toEqual({ from: 3, to: 7, href: 'https://new.example' })
+    const removed = run(stateOf(edited.doc, 5), setLink(''))
+    expect(removed.doc.rangeHasMark(0, removed.doc.content.size, marks.link)).toBe(false)
   })
 
   it('inserts the address as linked text when nothing is selected', () => {

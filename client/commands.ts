@@ -50,12 +50,15 @@ export const insertHardBreak: Command = (state, dispatch) => {
 
 /**
  * Set a link on the selection (or remove it when `href` is empty). With an
- * empty selection, the URL itself is inserted as the link text.
+ * empty selection inside a link, that whole link changes; elsewhere, the URL
+ * itself is inserted as the link text.
  */
 export const setLink =
   (href: string): Command =>
   (state, dispatch) => {
-    const { from, to, empty } = state.selection
+    const extent = state.selection.empty ? linkExtent(state) : null
+    const { from, to } = extent ?? state.selection
+    const empty = from === to
     const url = href.trim()
     if (!url) {
       if (dispatch) dispatch(state.tr.removeMark(from, to, marks.link))
@@ -84,6 +87,29 @@ export function activeLink(state: EditorState): string | null {
   const { $from } = state.selection
   const mark = marks.link.isInSet(state.storedMarks ?? $from.marks())
   return mark ? String(mark.attrs.href) : null
+}
+
+/**
+ * The link the caret is in: where it starts and ends (the run of text that
+ * carries the same link mark) and its href. Null outside a link, and at its
+ * edges, where typing would not extend it either (links are not inclusive).
+ */
+export function linkExtent(state: EditorState): { from: number; to: number; href: string } | null {
+  const { $from } = state.selection
+  const mark = marks.link.isInSet(state.storedMarks ?? $from.marks())
+  if (!mark) return null
+  // Runs of text carrying this very mark (same href); bold inside a link splits it into several text nodes.
+  const runs: { from: number; to: number }[] = []
+  $from.parent.forEach((child, offset) => {
+    if (!mark.isInSet(child.marks)) return
+    const last = runs[runs.length - 1]
+    if (last && last.to === offset) last.to = offset + child.nodeSize
+    else runs.push({ from: offset, to: offset + child.nodeSize })
+  })
+  const at = $from.parentOffset
+  const range = runs.find((run) => run.from <= at && at <= run.to)
+  const start = $from.start()
+  return range ? { from: start + range.from, to: start + range.to, href: String(mark.attrs.href) } : null
 }
 
 /** Whether the selection's textblock is of this type (and attributes, for headings). */

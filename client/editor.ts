@@ -20,10 +20,14 @@ import { authUrlFor } from './auth-check.ts'
 import { manageConnection, type TokenSource } from './connection.ts'
 import { markdownInputRules } from './input-rules.ts'
 import { placeholderPlugin } from './placeholder.ts'
-import { editorKeymaps } from './keymap.ts'
+import { keepCaretWithOwnText } from './same-spot-typing.ts'
+import { undoStepsPlugin } from './undo-steps.ts'
+import { editorKeymaps, keyBindings } from './keymap.ts'
+import { linkPopoverPlugin } from './link-popover.ts'
 import { buildCaret, buildSelection, refreshCaretsOnChange, renderPeople } from './presence.ts'
 import { statusLabel, trackStatus, type EditorStatus } from './sync-status.ts'
-import { toolbarPlugin, type LinkPrompt } from './toolbar.ts'
+import { shortcutHelpPlugin } from './shortcut-help.ts'
+import { toolbarPlugin } from './toolbar.ts'
 import { cleanName, colorForName, guestName, safeColor, type CollabUser } from './user.ts'
 
 /** Options for `createCollabEditor`. */
@@ -54,8 +58,6 @@ export interface CollabEditorOptions {
   chrome?: boolean
   /** Called with every new status (connection, saved state, access, problem). */
   onStatus?: (status: EditorStatus) => void
-  /** How the link button asks for an address. Default: `window.prompt`. */
-  promptForLink?: LinkPrompt
   /** Hint shown in an empty document. Default "Start writing…"; '' for none. */
   placeholder?: string
 }
@@ -106,7 +108,10 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
   bar.className = 'collab-editor__bar'
   const statusEl = document.createElement('span')
   statusEl.className = 'collab-editor__status'
+  // Announced when it changes ("Offline", "Saved"), without interrupting.
   statusEl.setAttribute('role', 'status')
+  statusEl.setAttribute('aria-live', 'polite')
+  statusEl.setAttribute('aria-atomic', 'true')
   const people = document.createElement('span')
   bar.append(statusEl, people)
   const toolbar = document.createElement('div')
@@ -133,12 +138,16 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
         ySyncPlugin(fragment),
         yCursorPlugin(awareness, { cursorBuilder: buildCaret, selectionBuilder: buildSelection }),
         yUndoPlugin(),
+        undoStepsPlugin(),
         markdownInputRules(),
         ...editorKeymaps(),
         dropCursor(),
         gapCursor(),
         ...(options.placeholder === '' ? [] : [placeholderPlugin(options.placeholder ?? 'Start writing…')]),
-        ...(chrome ? [toolbarPlugin(toolbar, options.promptForLink)] : []),
+        ...(chrome ? [toolbarPlugin(toolbar)] : []),
+        // Mod-K and Mod-/ work without the chrome too: they live in the root, not the toolbar.
+        linkPopoverPlugin(root),
+        shortcutHelpPlugin(root, Object.values(keyBindings)),
         readOnlyGuard(() => editable()),
       ],
     }),
@@ -201,6 +210,7 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
   showStatus(tracker.status)
   const stopPeople = chrome ? renderPeople(people, awareness) : () => {}
   const stopCaretRefresh = refreshCaretsOnChange(view.dom, awareness)
+  const stopKeepingCaret = keepCaretWithOwnText(view, doc)
 
   // The relay answers a reader's write with y-protocols' permission-denied
   // message (once per connection); the stock handler only logs it. This
@@ -231,6 +241,7 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
       destroyed = true
       stopPeople()
       stopCaretRefresh()
+      stopKeepingCaret()
       connection.destroy()
       tracker.destroy()
       view.destroy()

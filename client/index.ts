@@ -9,7 +9,9 @@ export { createCollabEditor, type CollabEditor, type CollabEditorOptions } from 
 export { CollabEditorElement, defineCollabEditorElement, ELEMENT_NAME } from './element.ts'
 export { statusLabel, type Access, type EditorProblem, type EditorStatus, type ConnectionState } from './sync-status.ts'
 export type { TokenSource } from './connection.ts'
-export { colorForName, type CollabUser } from './user.ts'
+export { colorForName, PEOPLE_COLORS, type CollabUser } from './user.ts'
+export { bindTitle, type TitleBinding } from './title.ts'
+export { TITLE_NAME, readTitle } from '../shared/document-title.ts'
 export { schema, FRAGMENT_NAME } from '../shared/schema.ts'
 export { CloseCode, describeCloseCode } from '../shared/close-codes.ts'
 

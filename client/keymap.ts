@@ -1,12 +1,14 @@
 /**
- * Keyboard shortcuts. Undo and redo go to y-prosemirror's undo manager,
- * which tracks only this person's own changes.
+ * Keyboard shortcuts: one table, `keyBindings`, that is both what the editor
+ * binds and what the shortcut help (Mod-/) and the toolbar's tooltips show,
+ * so the help can never list a key that does nothing. Undo and redo go to
+ * y-prosemirror's undo manager, which tracks only this person's own changes.
  */
 import { baseKeymap, chainCommands, exitCode } from 'prosemirror-commands'
 import { keymap } from 'prosemirror-keymap'
 import { liftListItem, sinkListItem, splitListItem } from 'prosemirror-schema-list'
 import type { Command, Plugin } from 'prosemirror-state'
-import { redo, undo } from 'y-prosemirror'
+import { redoCommand as yRedo, undoCommand as yUndo } from 'y-prosemirror'
 import { schema } from '../shared/schema.ts'
 import {
   insertHardBreak,
@@ -21,39 +23,64 @@ import {
   toggleOrderedList,
   toggleStrike,
 } from './commands.ts'
+import { openLinkPopover } from './link-popover.ts'
+import { showShortcutHelp } from './shortcut-help.ts'
+
+/** One shortcut: the keys that run a command, and what it does in words. */
+export interface KeyBinding {
+  /** prosemirror-keymap key names (`Mod-Shift-z`); Mod is Cmd on macOS, Ctrl elsewhere. The first is the one tooltips show. */
+  readonly keys: readonly string[]
+  /** What it does, as the shortcut help lists it and as the toolbar button's name. */
+  readonly description: string
+  readonly command: Command
+}
 
 // y-prosemirror's undo changes the Yjs document directly, past ProseMirror's
 // transaction filters: a read-only editor must not run it at all.
-const undoCommand: Command = (state, _dispatch, view) => view?.editable !== false && undo(state)
-const redoCommand: Command = (state, _dispatch, view) => view?.editable !== false && redo(state)
+const undo: Command = (state, dispatch, view) => view?.editable !== false && yUndo(state, dispatch, view)
+const redo: Command = (state, dispatch, view) => view?.editable !== false && yRedo(state, dispatch, view)
 
-/** The editor's keymaps, most specific first. Mod is Cmd on macOS, Ctrl elsewhere. */
+const listItem = schema.nodes.list_item
+
+/** Every shortcut the editor binds (beyond prosemirror-commands' `baseKeymap`), in the order the help lists them. */
+export const keyBindings = {
+  undo: { keys: ['Mod-z'], description: 'Undo', command: undo },
+  redo: { keys: ['Mod-Shift-z', 'Mod-y'], description: 'Redo', command: redo },
+  bold: { keys: ['Mod-b'], description: 'Bold', command: toggleBold },
+  italic: { keys: ['Mod-i'], description: 'Italic', command: toggleItalic },
+  strike: { keys: ['Mod-Shift-x'], description: 'Strikethrough', command: toggleStrike },
+  code: { keys: ['Mod-e'], description: 'Inline code', command: toggleCode },
+  link: { keys: ['Mod-k'], description: 'Add or edit a link', command: openLinkPopover },
+  paragraph: { keys: ['Mod-Alt-0'], description: 'Paragraph', command: setParagraph },
+  heading1: { keys: ['Mod-Alt-1'], description: 'Heading 1', command: setHeading(1) },
+  heading2: { keys: ['Mod-Alt-2'], description: 'Heading 2', command: setHeading(2) },
+  heading3: { keys: ['Mod-Alt-3'], description: 'Heading 3', command: setHeading(3) },
+  code_block: { keys: ['Mod-Alt-c'], description: 'Code block', command: setCodeBlock },
+  bullet_list: { keys: ['Mod-Shift-8'], description: 'Bulleted list', command: toggleBulletList },
+  ordered_list: { keys: ['Mod-Shift-7'], description: 'Numbered list', command: toggleOrderedList },
+  blockquote: { keys: ['Mod-Shift-9'], description: 'Quote', command: toggleBlockquote },
+  // Mod-Enter leaves a code block (exitCode); elsewhere both insert a <br>.
+  hard_break: { keys: ['Shift-Enter', 'Mod-Enter'], description: 'Line break (in a code block: leave it)', command: chainCommands(exitCode, insertHardBreak) },
+  split_list_item: { keys: ['Enter'], description: 'In a list: new item (on an empty item: leave the list)', command: splitListItem(listItem) },
+  sink_list_item: { keys: ['Tab'], description: 'In a list: indent the item', command: sinkListItem(listItem) },
+  lift_list_item: { keys: ['Shift-Tab'], description: 'In a list: outdent the item', command: liftListItem(listItem) },
+  help: { keys: ['Mod-/'], description: 'Show keyboard shortcuts', command: showShortcutHelp },
+} as const satisfies Record<string, KeyBinding>
+
+/** The table as prosemirror-keymap's `{ key: command }` object. */
+export function bindingsToKeymap(bindings: readonly KeyBinding[]): Record<string, Command> {
+  const map: Record<string, Command> = {}
+  for (const binding of bindings) {
+    for (const key of binding.keys) {
+      // Two commands on one key would leave only the last one bound, and the help listing both.
+      if (key in map) throw new Error(`keymap: ${key} is bound twice`)
+      map[key] = binding.command
+    }
+  }
+  return map
+}
+
+/** The editor's keymaps, most specific first. */
 export function editorKeymaps(): Plugin[] {
-  const item = schema.nodes.list_item
-  return [
-    keymap({
-      'Mod-z': undoCommand,
-      'Mod-Shift-z': redoCommand,
-      'Mod-y': redoCommand,
-      'Mod-b': toggleBold,
-      'Mod-i': toggleItalic,
-      'Mod-Shift-x': toggleStrike,
-      'Mod-e': toggleCode,
-      'Mod-Alt-0': setParagraph,
-      'Mod-Alt-1': setHeading(1),
-      'Mod-Alt-2': setHeading(2),
-      'Mod-Alt-3': setHeading(3),
-      'Mod-Alt-c': setCodeBlock,
-      'Mod-Shift-7': toggleOrderedList,
-      'Mod-Shift-8': toggleBulletList,
-      'Mod-Shift-9': toggleBlockquote,
-      // Leave a code block with Mod-Enter; a hard break elsewhere.
-      'Mod-Enter': chainCommands(exitCode, insertHardBreak),
-      'Shift-Enter': chainCommands(exitCode, insertHardBreak),
-      Enter: splitListItem(item),
-      Tab: sinkListItem(item),
-      'Shift-Tab': liftListItem(item),
-    }),
-    keymap(baseKeymap),
-  ]
+  return [keymap(bindingsToKeymap(Object.values(keyBindings))), keymap(baseKeymap)]
 }

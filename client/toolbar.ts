@@ -1,98 +1,96 @@
 /**
  * The formatting toolbar: buttons that run commands and show, after every
  * change, which marks and blocks are active and which commands apply.
+ *
+ * It follows the ARIA toolbar pattern: one tab stop (roving tabindex), the
+ * arrow keys, Home and End move between buttons, Enter or Space runs one and
+ * puts the caret back in the text. Buttons that do not apply stay focusable
+ * (aria-disabled, not disabled), so arrowing through the toolbar does not
+ * skip them and a keyboard user learns they exist.
  */
 import type { Command, EditorState } from 'prosemirror-state'
 import { Plugin } from 'prosemirror-state'
-import { redoCommand, undoCommand } from 'y-prosemirror'
 import { schema } from '../shared/schema.ts'
-import {
-  activeLink,
-  insertHorizontalRule,
-  isBlockActive,
-  isInside,
-  isMarkActive,
-  setCodeBlock,
-  setHeading,
-  setLink,
-  setParagraph,
-  toggleBlockquote,
-  toggleBold,
-  toggleBulletList,
-  toggleCode,
-  toggleItalic,
-  toggleOrderedList,
-  toggleStrike,
-} from './commands.ts'
+import { insertHorizontalRule, isBlockActive, isInside, isMarkActive } from './commands.ts'
+import { keyBindings, type KeyBinding } from './keymap.ts'
+import { ariaKeyShortcut, shortcutLabel } from './shortcut-label.ts'
 
 interface ToolbarItem {
+  /** Also the button's `data-command`. */
   id: string
+  /** What the button shows (a glyph). */
   label: string
-  title: string
+  /** Its accessible name. */
+  name: string
   /** What the button runs; also asked (without dispatch) whether it applies now. */
   command: Command
+  /** The key that does the same, for the tooltip and `aria-keyshortcuts`. */
+  key?: string
+  /** For toggles (marks, blocks): whether it is on here; shown as aria-pressed. */
   active?: (state: EditorState) => boolean
+  /** The button opens the link popover rather than acting at once. */
+  popup?: boolean
 }
 
 const { marks, nodes } = schema
 
-/** Asks for a link's URL; replaceable for tests and embedding apps. */
-export type LinkPrompt = (current: string | null) => string | null
+/**
+ * A button's accessible name: its description, with the visible label added
+ * when that is readable text the description lacks ("Heading 1, H1"), so
+ * that a speech-input user who says what they see names the button (WCAG
+ * 2.5.3, Label in Name). Symbols (B, ¶, •) are not read that way.
+ */
+function accessibleName(label: string, description: string): string {
+  const readable = label.length > 1 && /[a-z0-9]/i.test(label)
+  return readable && !description.toLowerCase().includes(label.toLowerCase()) ? `${description}, ${label}` : description
+}
 
-const defaultLinkPrompt: LinkPrompt = (current) => window.prompt('Link address (empty to remove)', current ?? 'https://')
+/** A button for a key binding: its name and shortcut come from the keymap's table. */
+const bound = (id: string, label: string, binding: KeyBinding, active?: (state: EditorState) => boolean): ToolbarItem => ({
+  id,
+  label,
+  name: accessibleName(label, binding.description),
+  command: binding.command,
+  key: binding.keys[0],
+  active,
+})
 
-function items(promptForLink: LinkPrompt): ToolbarItem[][] {
+function items(): ToolbarItem[][] {
+  const b = keyBindings
   return [
+    [bound('undo', '↶', b.undo), bound('redo', '↷', b.redo)],
     [
-      { id: 'undo', label: '↶', title: 'Undo your last change (Mod-Z)', command: undoCommand },
-      { id: 'redo', label: '↷', title: 'Redo (Mod-Shift-Z)', command: redoCommand },
+      bound('paragraph', '¶', b.paragraph, (s) => isBlockActive(s, nodes.paragraph)),
+      bound('heading1', 'H1', b.heading1, (s) => isBlockActive(s, nodes.heading, { level: 1 })),
+      bound('heading2', 'H2', b.heading2, (s) => isBlockActive(s, nodes.heading, { level: 2 })),
+      bound('heading3', 'H3', b.heading3, (s) => isBlockActive(s, nodes.heading, { level: 3 })),
     ],
     [
-      { id: 'paragraph', label: '¶', title: 'Paragraph (Mod-Alt-0)', command: setParagraph, active: (s) => isBlockActive(s, nodes.paragraph) },
-      ...([1, 2, 3] as const).map((level) => ({
-        id: `heading${level}`,
-        label: `H${level}`,
-        title: `Heading ${level} (Mod-Alt-${level})`,
-        command: setHeading(level),
-        active: (s: EditorState) => isBlockActive(s, nodes.heading, { level }),
-      })),
+      bound('bold', 'B', b.bold, (s) => isMarkActive(s, marks.bold)),
+      bound('italic', 'I', b.italic, (s) => isMarkActive(s, marks.italic)),
+      bound('strike', 'S', b.strike, (s) => isMarkActive(s, marks.strike)),
+      bound('code', '</>', b.code, (s) => isMarkActive(s, marks.code)),
+      { ...bound('link', 'Link', b.link), name: 'Link', popup: true },
     ],
     [
-      { id: 'bold', label: 'B', title: 'Bold (Mod-B)', command: toggleBold, active: (s) => isMarkActive(s, marks.bold) },
-      { id: 'italic', label: 'I', title: 'Italic (Mod-I)', command: toggleItalic, active: (s) => isMarkActive(s, marks.italic) },
-      { id: 'strike', label: 'S', title: 'Strikethrough (Mod-Shift-X)', command: toggleStrike, active: (s) => isMarkActive(s, marks.strike) },
-      { id: 'code', label: '</>', title: 'Inline code (Mod-E)', command: toggleCode, active: (s) => isMarkActive(s, marks.code) },
-      {
-        id: 'link',
-        label: 'Link',
-        title: 'Link',
-        // Asking applicability must not prompt; only a real click does.
-        command: (state, dispatch, view) => {
-          if (!dispatch) return true
-          const href = promptForLink(activeLink(state))
-          return href === null ? false : setLink(href)(view?.state ?? state, dispatch)
-        },
-        active: (s) => isMarkActive(s, marks.link),
-      },
-    ],
-    [
-      { id: 'bullet_list', label: '•', title: 'Bulleted list (Mod-Shift-8)', command: toggleBulletList, active: (s) => isInside(s, nodes.bullet_list) },
-      { id: 'ordered_list', label: '1.', title: 'Numbered list (Mod-Shift-7)', command: toggleOrderedList, active: (s) => isInside(s, nodes.ordered_list) },
-      { id: 'blockquote', label: '❝', title: 'Quote (Mod-Shift-9)', command: toggleBlockquote, active: (s) => isInside(s, nodes.blockquote) },
-      { id: 'code_block', label: '{ }', title: 'Code block (Mod-Alt-C)', command: setCodeBlock, active: (s) => isBlockActive(s, nodes.code_block) },
-      { id: 'horizontal_rule', label: '―', title: 'Horizontal rule', command: insertHorizontalRule },
+      bound('bullet_list', '•', b.bullet_list, (s) => isInside(s, nodes.bullet_list)),
+      bound('ordered_list', '1.', b.ordered_list, (s) => isInside(s, nodes.ordered_list)),
+      bound('blockquote', '❝', b.blockquote, (s) => isInside(s, nodes.blockquote)),
+      bound('code_block', '{ }', b.code_block, (s) => isBlockActive(s, nodes.code_block)),
+      { id: 'horizontal_rule', label: '―', name: 'Horizontal rule', command: insertHorizontalRule },
     ],
   ]
 }
 
 /** A plugin that renders the toolbar into `host` and keeps it current. */
-export function toolbarPlugin(host: HTMLElement, promptForLink: LinkPrompt = defaultLinkPrompt): Plugin {
+export function toolbarPlugin(host: HTMLElement): Plugin {
   return new Plugin({
     view(view) {
       const buttons: { item: ToolbarItem; button: HTMLButtonElement }[] = []
       host.setAttribute('role', 'toolbar')
       host.setAttribute('aria-label', 'Formatting')
-      for (const group of items(promptForLink)) {
+      host.setAttribute('aria-orientation', 'horizontal')
+      for (const group of items()) {
         const groupEl = document.createElement('span')
         groupEl.className = 'collab-editor__toolbar-group'
         for (const item of group) {
@@ -101,29 +99,71 @@ export function toolbarPlugin(host: HTMLElement, promptForLink: LinkPrompt = def
           button.className = 'collab-editor__button'
           button.dataset.command = item.id
           button.textContent = item.label
-          button.title = item.title
-          button.setAttribute('aria-label', item.title)
-          // Keep the editor's selection: act on mousedown, never take focus.
-          button.addEventListener('mousedown', (event) => {
-            event.preventDefault()
-            item.command(view.state, view.dispatch, view)
+          button.title = item.key ? `${item.name} (${shortcutLabel(item.key)})` : item.name
+          button.setAttribute('aria-label', item.name)
+          if (item.key) button.setAttribute('aria-keyshortcuts', ariaKeyShortcut(item.key))
+          if (item.popup) button.setAttribute('aria-haspopup', 'dialog')
+          button.tabIndex = -1
+          // A mouse click must not take focus: the editor keeps its selection.
+          button.addEventListener('mousedown', (event) => event.preventDefault())
+          // Click covers the mouse and Enter/Space on a focused button. Focus
+          // goes to the text first, so that a popover the command opens keeps it.
+          button.addEventListener('click', () => {
+            if (button.getAttribute('aria-disabled') === 'true') return
             view.focus()
+            item.command(view.state, view.dispatch, view)
           })
           groupEl.append(button)
           buttons.push({ item, button })
         }
         host.append(groupEl)
       }
+
+      // Roving tabindex: the toolbar is one Tab stop, the last button used.
+      let current = 0
+      const moveTo = (index: number, focus: boolean): void => {
+        buttons[current].button.tabIndex = -1
+        current = index
+        buttons[current].button.tabIndex = 0
+        if (focus) buttons[current].button.focus()
+      }
+      moveTo(0, false)
+      const indexOf = (target: EventTarget | null): number => buttons.findIndex(({ button }) => button === target)
+      const onKeydown = (event: KeyboardEvent): void => {
+        const index = indexOf(event.target)
+        if (index < 0) return
+        const last = buttons.length - 1
+        const next = { ArrowRight: index === last ? 0 : index + 1, ArrowLeft: index === 0 ? last : index - 1, Home: 0, End: last }[event.key]
+        if (next === undefined) return
+        event.preventDefault()
+        moveTo(next, true)
+      }
+      const onFocusIn = (event: FocusEvent): void => {
+        const index = indexOf(event.target)
+        if (index >= 0 && index !== current) moveTo(index, false)
+      }
+      host.addEventListener('keydown', onKeydown)
+      host.addEventListener('focusin', onFocusIn)
+
       const refresh = (): void => {
         for (const { item, button } of buttons) {
-          const active = item.active?.(view.state) ?? false
-          button.classList.toggle('is-active', active)
-          button.setAttribute('aria-pressed', String(active))
-          button.disabled = !view.editable || !item.command(view.state)
+          if (item.active) {
+            const active = item.active(view.state)
+            button.classList.toggle('is-active', active)
+            button.setAttribute('aria-pressed', String(active))
+          }
+          button.setAttribute('aria-disabled', String(!view.editable || !item.command(view.state)))
         }
       }
       refresh()
-      return { update: refresh, destroy: () => host.replaceChildren() }
+      return {
+        update: refresh,
+        destroy: () => {
+          host.removeEventListener('keydown', onKeydown)
+          host.removeEventListener('focusin', onFocusIn)
+          host.replaceChildren()
+        },
+      }
     },
   })
 }

@@ -10,10 +10,30 @@ export interface CollabUser {
   color: string
 }
 
-/** Readable on white, distinct from each other. */
-const PALETTE = ['#d9480f', '#0b7285', '#5f3dc4', '#2b8a3e', '#c2255c', '#1864ab', '#e67700', '#087f5b', '#9c36b5', '#a61e4d']
+/**
+ * People's colours: ten hues 36° apart in OKLCH at one lightness (0.50) and
+ * chroma (0.18), so each is as far from its neighbours as the next and none
+ * stands out or fades. The closest two are 0.077 apart in OKLab (the
+ * palette before had a pair 0.060 apart), and all carry white caret labels
+ * at a contrast of 4.8:1 or more. client/user.test.ts checks both.
+ */
+export const PEOPLE_COLORS = [
+  { name: 'Crimson', color: '#b11f4d' },
+  { name: 'Vermilion', color: '#b03000' },
+  { name: 'Ochre', color: '#955100' },
+  { name: 'Olive', color: '#5f6d00' },
+  { name: 'Green', color: '#007e29' },
+  { name: 'Teal', color: '#008078' },
+  { name: 'Blue', color: '#0072af' },
+  { name: 'Cobalt', color: '#1e5bc7' },
+  { name: 'Violet', color: '#7143bb' },
+  { name: 'Magenta', color: '#9b2e8e' },
+] as const
+
+const PALETTE = PEOPLE_COLORS.map((entry) => entry.color)
 
 const NAME_KEY = 'collab-editor:user-name'
+const COLOR_KEY = 'collab-editor:user-color'
 const MAX_NAME_LENGTH = 40
 
 /** A stable colour for a name (FNV-1a hash into the palette). */
@@ -51,6 +71,26 @@ export function rememberName(name: string): void {
     localStorage.setItem(NAME_KEY, cleanName(name))
   } catch {
     // Nothing to do: the name still works for this session.
+  }
+}
+
+/** The colour this browser's person picked, or null to use the one their name gives. */
+export function rememberedColor(): string | null {
+  try {
+    const color = localStorage.getItem(COLOR_KEY)
+    return color !== null && safeColor(color) === color ? color : null
+  } catch {
+    return null
+  }
+}
+
+/** Remember a picked colour; null goes back to the name's colour. */
+export function rememberColor(color: string | null): void {
+  try {
+    if (color === null) localStorage.removeItem(COLOR_KEY)
+    else localStorage.setItem(COLOR_KEY, safeColor(color))
+  } catch {
+    // The colour still applies to this session.
   }
 }
 

@@ -12,6 +12,7 @@ import { createRelayApp } from '../server/http/relay-app.ts'
 import { createRelay } from '../server/relay/relay.ts'
 import type { RelayHooks } from '../server/relay/hooks.ts'
 import { useRelayScope, waitFor, waitSynced, type TestRelay } from './support/harness.ts'
+import { TITLE_NAME } from '../shared/document-title.ts'
 import { base64url, call, documentUrl, editAsEditor, markdownOf, putMarkdown } from './support/documents-api.ts'
 
 const scope = useRelayScope()
@@ -227,6 +228,25 @@ describe('GET /api/documents', () => {
 
     const prefixed = (await (await call(documentUrl(relay, undefined, '?prefix=b%2F'))).json()) as Page
     expect(prefixed.documents.map((info) => info.name)).toEqual(['b/1', 'b/2'])
+  })
+
+  it('lists with each document\'s title on ?titles=true, read from the document a client titled', async () => {
+    const relay = await scope.start()
+    for (const name of ['t/plain', 't/titled']) expect((await putMarkdown(relay, name, `# ${name}`)).status).toBe(201)
+    const writer = scope.client(relay.wsUrl, 't/titled')
+    await waitSynced(writer)
+    writer.doc.getText(TITLE_NAME).insert(0, 'Q4 plan')
+
+    type Page = { documents: { name: string; title?: string }[] }
+    const titles = async (query: string): Promise<Page['documents']> => ((await (await call(documentUrl(relay, undefined, query))).json()) as Page).documents
+    await waitFor(async () => (await titles('?prefix=t%2F&titles=true')).some((info) => info.title === 'Q4 plan'), 'the title is listed')
+    expect(await titles('?prefix=t%2F&titles=true')).toEqual([
+      expect.objectContaining({ name: 't/plain', title: '' }),
+      expect.objectContaining({ name: 't/titled', title: 'Q4 plan' }),
+    ])
+    // Without asking, no document is opened for it and no title is sent.
+    expect((await titles('?prefix=t%2F')).map((info) => 'title' in info)).toEqual([false, false])
+    expect((await call(documentUrl(relay, undefined, '?titles=yes'))).status).toBe(400)
   })
 
   it('refuses a bad limit or cursor (400)', async () => {

@@ -9,13 +9,24 @@
 // opens a link with a token acts with its access, under its name.
 import '../styles.css'
 import './app.css'
+import { displayTitle } from '../../shared/document-title.ts'
 import { createCollabEditor } from '../editor.ts'
 import { statusLabel, type EditorStatus } from '../sync-status.ts'
-import { cleanName, guestName, rememberName, rememberedName } from '../user.ts'
+import { bindTitle } from '../title.ts'
+import { cleanName, colorForName, guestName, PEOPLE_COLORS, rememberColor, rememberedColor, rememberName, rememberedName } from '../user.ts'
+import { download, fileNameFor, htmlFile, markdownFile } from './export.ts'
+import { rememberDocument, takePendingTitle } from './recent.ts'
 import { documentFromPath, shareLink, tokenFromFragment } from './routes.ts'
+import { bindThemeToggle } from './theme.ts'
+import { registerAppWorker } from './app-worker.ts'
+
+bindThemeToggle(document.querySelector<HTMLButtonElement>('#theme-toggle')!)
+registerAppWorker()
 
 const name = documentFromPath(location.pathname)
-const title = document.querySelector<HTMLElement>('#document-title')!
+const titleInput = document.querySelector<HTMLInputElement>('#document-title')!
+const nameLine = document.querySelector<HTMLElement>('#document-name')!
+const printTitle = document.querySelector<HTMLElement>('#print-title')!
 const nameInput = document.querySelector<HTMLInputElement>('#user-name')!
 const share = document.querySelector<HTMLButtonElement>('#share')!
 const shareToken = document.querySelector<HTMLElement>('.share-token')!
@@ -42,9 +53,10 @@ const showNotice = (status: EditorStatus): void => {
 }
 
 if (name === null) {
-  title.textContent = 'No such document'
+  titleInput.value = 'No such document'
+  titleInput.readOnly = true
 } else {
-  title.textContent = name
+  nameLine.textContent = name
   document.title = `${name} · Collab editor`
   // ?user=NAME wins (handy for sharing a prepared link), then the remembered name.
   const fromUrl = cleanName(new URLSearchParams(location.search).get('user') ?? '')
@@ -71,22 +83,85 @@ if (name === null) {
   const editor = createCollabEditor(document.querySelector<HTMLElement>('#editor')!, {
     server,
     document: name,
-    user: { name: userName },
+    user: { name: userName, color: rememberedColor() ?? undefined },
     token: token ?? undefined,
     onStatus: (status) => {
       showNotice(status)
+      // The title is part of the document: only those who may edit it can.
+      titleInput.readOnly = status.access !== 'write' || status.connection === 'refused'
       if (!synced && status.connection === 'synced') {
         synced = true
+        queueMicrotask(applyPendingTitle)
         queueMicrotask(focusEditor)
       }
     },
+  })
+  // The title lives in the document: shared, live, and in each person's undo history.
+  const titleBinding = bindTitle(editor, titleInput, (title) => {
+    document.title = `${displayTitle(title, name)} · Collab editor`
+    printTitle.textContent = displayTitle(title, name)
+    rememberDocument(name, title, false)
+  })
+  rememberDocument(name, titleBinding.title)
+  // A title chosen on the home page ("New document", an import) is set once
+  // the document is in, unless someone titled it meanwhile.
+  const pendingTitle = takePendingTitle(name)
+  function applyPendingTitle(): void {
+    if (!pendingTitle || titleBinding.title || titleInput.readOnly) return
+    titleInput.value = pendingTitle
+    titleInput.dispatchEvent(new Event('input'))
+  }
+  const exportMenu = document.querySelector<HTMLDetailsElement>('#export-menu')!
+  const exportAs = (content: string, extension: string, type: string): void => {
+    download(content, fileNameFor(displayTitle(titleBinding.title, name), extension), type)
+    exportMenu.open = false
+  }
+  document.querySelector('#export-markdown')!.addEventListener('click', () => exportAs(markdownFile(editor.view.state.doc), 'md', 'text/markdown'))
+  document
+    .querySelector('#export-html')!
+    .addEventListener('click', () => exportAs(htmlFile(editor.view.state.doc, displayTitle(titleBinding.title, name)), 'html', 'text/html'))
+  document.querySelector('#export-pdf')!.addEventListener('click', () => {
+    exportMenu.open = false
+    window.print()
   })
   nameInput.addEventListener('change', () => {
     const chosen = cleanName(nameInput.value) || guestName()
     nameInput.value = chosen
     rememberName(chosen)
-    editor.setUser({ name: chosen })
+    editor.setUser({ name: chosen, color: rememberedColor() ?? undefined })
+    showColor()
   })
+  // Each person's colour: the one their name gives, or one they pick (remembered in this browser).
+  const colorMenu = document.querySelector<HTMLDetailsElement>('#color-menu')!
+  const colorChoices = document.querySelector<HTMLElement>('#color-choices')!
+  const swatch = document.querySelector<HTMLElement>('#color-swatch')!
+  const choices = [{ name: 'From my name', color: null }, ...PEOPLE_COLORS].map(({ name: label, color }) => {
+    const choice = document.createElement('button')
+    choice.type = 'button'
+    choice.setAttribute('role', 'radio')
+    choice.dataset.color = color ?? ''
+    const dot = document.createElement('span')
+    dot.className = 'swatch'
+    choice.append(dot, label)
+    choice.addEventListener('click', () => {
+      rememberColor(color)
+      editor.setUser({ name: nameInput.value, color: color ?? undefined })
+      showColor()
+      colorMenu.open = false
+    })
+    colorChoices.append(choice)
+    return { choice, dot, color }
+  })
+  function showColor(): void {
+    const picked = rememberedColor()
+    const shown = picked ?? colorForName(cleanName(nameInput.value))
+    swatch.style.background = shown
+    for (const { choice, dot, color } of choices) {
+      dot.style.background = color ?? colorForName(cleanName(nameInput.value))
+      choice.setAttribute('aria-checked', String(color === picked))
+    }
+  }
+  showColor()
   share.addEventListener('click', async () => {
     const link = shareLink(location.origin, name, shareWithToken.checked ? token : null)
     try {

@@ -22,6 +22,7 @@ const escapeHtml = (text: string): string =>
  * - `GET /`: start page (new document, or open one by name);
  * - `GET /d/<document>`: the editor for that document (name percent-encoded;
  *   a name the relay would refuse answers 400);
+ * - `GET /sw.js`: the pages' service worker, so they open offline too;
  * - `GET /lib/collab-editor.{js,css}`: the embeddable library, with CORS so
  *   other sites can load it straight from the relay;
  * - `GET /examples/…`: example pages that use only the built library.
@@ -66,6 +67,12 @@ export function mountEditorApp(app: Hono, options: EditorAppOptions = {}): void 
     return documentPage ? c.html(documentPage) : c.text(notBuilt, 503)
   })
   app.get('/assets/*', serveStatic({ root: appDir }))
+  // The service worker (client/app/sw.ts): always revalidated, so a new one is found at once.
+  app.get('/sw.js', async (c, next) => {
+    await next()
+    c.header('Cache-Control', 'no-cache')
+  })
+  app.get('/sw.js', serveStatic({ root: appDir }))
   app.use('/lib/*', async (c, next) => {
     await next()
     c.header('Access-Control-Allow-Origin', '*')

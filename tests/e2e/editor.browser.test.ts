@@ -33,6 +33,7 @@ import {
 } from './support/browser.ts'
 
 const SCREENSHOT = fileURLToPath(new URL('../../docs/screenshot.png', import.meta.url))
+const SCREENSHOT_DARK = fileURLToPath(new URL('../../docs/screenshot-dark.png', import.meta.url))
 
 const scope = useBrowserTests()
 let relay: DemoRelay
@@ -308,8 +309,8 @@ describe('editing', () => {
       session.openDocument('Ada', '/d/team%2Fspecs/%E6%96%87%E6%9B%B8', 'Ada'),
       session.openDocument('Grace', documentPath(name), 'Grace'),
     ])
-    expect(await ada.locator('#document-title').textContent()).toBe(name)
-    expect(await grace.locator('#document-title').textContent()).toBe(name)
+    expect(await ada.locator('#document-name').textContent()).toBe(name)
+    expect(await grace.locator('#document-name').textContent()).toBe(name)
 
     await adaStarts(ada, grace, 'Spec by Ada.')
     await typeInNewParagraph(grace, 'Notes by Grace.')
@@ -325,7 +326,9 @@ describe('editing', () => {
     const path = documentPath('release plan')
     const [ada, grace, katherine] = await Promise.all(names.map((name) => session.openDocument(name, path, name)))
 
-    await ada.keyboard.type('# Release plan')
+    await ada.locator('#document-title').fill('Release plan')
+    await ada.keyboard.press('Enter')
+    await ada.keyboard.type('# Goals')
     await ada.keyboard.press('Enter')
     // insertText for the prose (one input event, quicker than key by key); keys where shortcuts matter.
     await ada.keyboard.insertText('We ship the editor on Friday. Grace reviews the relay; Katherine checks offline editing.')
@@ -361,5 +364,9 @@ describe('editing', () => {
 
     mkdirSync(dirname(SCREENSHOT), { recursive: true })
     await ada.screenshot({ path: SCREENSHOT })
+    // The same moment in dark mode (the system's setting; the page follows it).
+    await ada.emulateMedia({ colorScheme: 'dark' })
+    await poll(() => ada.locator('.collab-editor').evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(26, 27, 30)')
+    await ada.screenshot({ path: SCREENSHOT_DARK })
   })
 })

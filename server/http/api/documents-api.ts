@@ -16,6 +16,7 @@ import type * as Y from 'yjs'
 import { roomNameFromPath } from '../../../shared/room-name.ts'
 import type { Grant } from '../../relay/grant.ts'
 import { DocumentRefusal, type DocumentHandle } from '../../relay/relay-documents.ts'
+import { readTitle } from '../../../shared/document-title.ts'
 import type { Relay } from '../../relay/relay.ts'
 import { VERSION } from '../../version.ts'
 import type { Authenticate } from '../authenticate.ts'
@@ -173,6 +174,29 @@ export function createDocumentsApi(relay: Relay, options: DocumentsApiOptions = 
     return null
   }
 
+  /**
+   * The titles of listed documents, each read from the document itself
+   * (opened like any read, released at once). One that cannot be opened, or
+   * was deleted meanwhile, is listed with no title rather than failing the page.
+   */
+  async function readTitles(names: readonly string[]): Promise<Map<string, string>> {
+    const titles = new Map<string, string>()
+    for (const name of names) {
+      try {
+        const handle = await openExisting(name)
+        if (!handle) continue
+        try {
+          titles.set(name, readTitle(handle.doc))
+        } finally {
+          handle.release()
+        }
+      } catch {
+        // No title for this one; the listing goes on.
+      }
+    }
+    return titles
+  }
+
   function unavailable(error: unknown): ApiError {
     relay.logger.error('documents API: could not open a document', error)
     return new ApiError(503, 'the document could not be opened; try again')
@@ -192,7 +216,7 @@ export function createDocumentsApi(relay: Relay, options: DocumentsApiOptions = 
 
   guard(listDocumentsRoute, listAccess(access))
   app.openapi(listDocumentsRoute, async (c) => {
-    const { prefix, cursor, limit = DEFAULT_PAGE_SIZE } = c.req.valid('query')
+    const { prefix, cursor, limit = DEFAULT_PAGE_SIZE, titles } = c.req.valid('query')
     const after = cursor === undefined ? undefined : decodeCursor(cursor)
     let found
     try {
@@ -204,9 +228,16 @@ export function createDocumentsApi(relay: Relay, options: DocumentsApiOptions = 
       throw new ApiError(503, 'the documents could not be listed; try again')
     }
     const page = found.slice(0, limit)
+    const titleOf = titles === 'true' ? await readTitles(page.map((info) => info.name)) : null
     return c.json(
       {
-        documents: page.map((info) => ({ name: info.name, bytes: info.bytes, updatedAt: info.updatedAt?.toISOString() ?? null, connections: info.connections })),
+        documents: page.map((info) => ({
+          name: info.name,
+          bytes: info.bytes,
+          updatedAt: info.updatedAt?.toISOString() ?? null,
+          connections: info.connections,
+          ...(titleOf ? { title: titleOf.get(info.name) ?? '' } : {}),
+        })),
         nextCursor: found.length > limit ? encodeCursor(page[page.length - 1].name) : null,
       },
       200,

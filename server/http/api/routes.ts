@@ -20,6 +20,7 @@ const DocumentInfo = z
     bytes: z.number().int().openapi({ description: 'Stored bytes (the log: a snapshot and the updates since).' }),
     updatedAt: z.string().nullable().openapi({ description: 'When it last changed (ISO 8601), null for logs written before times were kept.' }),
     connections: z.number().int().openapi({ description: 'Connections editing it now.' }),
+    title: z.string().optional().openapi({ description: "The title the document holds ('' when none); only with `titles=true`.", example: 'Q4 plan' }),
   })
   .openapi('DocumentInfo')
 
@@ -87,6 +88,10 @@ export const listDocumentsRoute = createRoute({
       prefix: z.string().optional().openapi({ description: 'Only names starting with this (NFC).', example: 'team/' }),
       cursor: z.string().optional().openapi({ description: '`nextCursor` of the previous page.' }),
       limit: z.coerce.number().int().min(1).max(1000).optional().openapi({ description: 'Page size, 1–1000 (default 100).', example: 100 }),
+      titles: z
+        .enum(['true', 'false'])
+        .optional()
+        .openapi({ description: "`true`: each entry has the document's `title`. Each listed document is then opened, so keep such pages small (the editor's home page asks 50)." }),
     }),
   },
   responses: {
