@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildState } from './build-state.mjs'
 
-const BENCHMARKS = ['storage', 'relay', 'hostile', 'scale']
+const BENCHMARKS = ['storage', 'relay', 'hostile', 'scale', 'editor']
 const [which, ...flags] = process.argv.slice(2)
 
 function run(name, extra) {
@@ -22,7 +22,7 @@ function run(name, extra) {
 // with esbuild's keepNames, which gives every function a name property of
 // its own and costs memory per connection and time per call.
 const state = buildState(join(dirname(fileURLToPath(import.meta.url)), '..'))
-if (!state.current && (which === undefined || which === 'relay' || which === 'storage')) {
+if (!state.current && (which === undefined || which === 'relay' || which === 'storage' || which === 'editor')) {
   console.log(`building first (${state.why})`)
   const built = spawnSync('npm', ['run', 'build'], { stdio: 'inherit' })
   if (built.status !== 0) process.exit(built.status ?? 1)
