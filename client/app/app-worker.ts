@@ -4,7 +4,13 @@
 // online only.
 export function registerAppWorker(): void {
   if (!('serviceWorker' in navigator)) return
-  navigator.serviceWorker.register('/sw.js').catch(() => {
-    // Not fatal: the page is already here; it just will not open offline.
-  })
+  // After the page has loaded: installing fetches the pages and their
+  // assets again, which should not compete with opening this one.
+  const register = (): void => {
+    navigator.serviceWorker.register('/sw.js').catch(() => {
+      // Not fatal: the page is already here; it just will not open offline.
+    })
+  }
+  if (document.readyState === 'complete') register()
+  else window.addEventListener('load', register, { once: true })
 }
