@@ -14,10 +14,10 @@
  *
  * This is done from outside the binding: on every Yjs transaction the
  * binding records the selection to restore afterwards
- * (`beforeTransactionSelection`, only when none is recorded yet), and this
- * listener replaces an empty caret's anchor and head with left-tied
- * positions. Whichever of the two listeners runs first, the left-tied one is
- * what the binding restores.
+ * (`beforeTransactionSelection`, only when none is recorded yet, on
+ * 'beforeAllTransactions'); Yjs then emits 'beforeTransaction', where this
+ * listener replaces an empty caret's anchor and head with left-tied positions,
+ * which is what the binding restores.
  */
 import type { EditorView } from 'prosemirror-view'
 import { absolutePositionToRelativePosition, ySyncPluginKey } from 'y-prosemirror'
@@ -50,13 +50,29 @@ function tiedToCharacterBefore(view: EditorView, binding: Binding): Y.RelativePo
 
 /** Start keeping this editor's caret with its own text; returns the function that stops it. */
 export function keepCaretWithOwnText(view: EditorView, doc: Y.Doc): () => void {
-  const onBefore = (): void => {
-    if (view.isDestroyed) return
+  // The binding records the selection once per batch of transactions
+  // ('beforeAllTransactions'); it is replaced at the batch's first
+  // transaction, where the origin is known. This person's own edits
+  // (origin: the sync plugin's key) are skipped: the binding records their
+  // selection itself, and working out a position walks the document, which
+  // every keystroke would otherwise pay for twice.
+  let batchStarted = false
+  const onBatch = (): void => {
+    batchStarted = true
+  }
+  const onTransaction = (transaction: Y.Transaction): void => {
+    if (!batchStarted) return
+    batchStarted = false
+    if (view.isDestroyed || transaction.origin === ySyncPluginKey) return
     const binding = (ySyncPluginKey.getState(view.state) as { binding?: Binding } | undefined)?.binding
     if (!binding) return
     const tied = tiedToCharacterBefore(view, binding)
     if (tied) binding.beforeTransactionSelection = { type: view.state.selection.toJSON().type as string, anchor: tied, head: tied }
   }
-  doc.on('beforeAllTransactions', onBefore)
-  return () => doc.off('beforeAllTransactions', onBefore)
+  doc.on('beforeAllTransactions', onBatch)
+  doc.on('beforeTransaction', onTransaction)
+  return () => {
+    doc.off('beforeAllTransactions', onBatch)
+    doc.off('beforeTransaction', onTransaction)
+  }
 }

@@ -12,7 +12,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { readTitle } from '../../shared/document-title.ts'
 import { documentPath } from '../../client/app/routes.ts'
 import { colorForName, PEOPLE_COLORS } from '../../client/user.ts'
-import { docText, moveCaret, offlineCopyText, RELAY_DOWN_CONSOLE_ERROR, shownStatus, useBrowserTests, type BrowserSession, type DemoRelay } from './support/browser.ts'
+import { docText, moveCaret, offlineCopyText, RELAY_DOWN_CONSOLE_ERROR, rgb, shownStatus, useBrowserTests, type BrowserSession, type DemoRelay } from './support/browser.ts'
 
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url))
 
@@ -24,8 +24,6 @@ beforeEach(() => {
 })
 
 const poll = <T>(read: () => Promise<T>, timeout = 10_000) => expect.poll(read, { timeout, interval: 25 })
-/** `#rrggbb` as getComputedStyle reports it. */
-const rgb = (hex: string): string => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`
 const titleShown = (page: Page): Promise<string> => page.locator('#document-title').inputValue()
 
 /** The title the relay's copy of the document holds. */

@@ -30,6 +30,7 @@ import {
   useBrowserTests,
   waitSaved,
   type DemoRelay,
+  rgb,
 } from './support/browser.ts'
 
 const SCREENSHOT = fileURLToPath(new URL('../../docs/screenshot.png', import.meta.url))
@@ -63,8 +64,6 @@ async function adaStarts(ada: Page, grace: Page, text: string): Promise<void> {
   await poll(() => docText(grace)).toBe(text)
 }
 
-/** `#rrggbb` as getComputedStyle reports it. */
-const rgb = (hex: string): string => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`
 
 /**
  * Allowed only in tests that stop the relay on purpose: Chromium reports each

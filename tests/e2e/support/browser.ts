@@ -83,6 +83,9 @@ export interface DemoRelayOptions {
  * `window.collabLibrary`, once `waitForLibrary` returns), for tests that
  * create editors themselves.
  */
+/** `#rrggbb` as getComputedStyle reports it. */
+export const rgb = (hex: string): string => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`
+
 export const BLANK_PAGE = '/e2e/blank'
 
 export async function startDemoRelay(options: DemoRelayOptions = {}): Promise<DemoRelay> {
