@@ -14,6 +14,9 @@ import * as Y from 'yjs'
 import { describeCloseCode } from '../shared/close-codes.ts'
 import { encodeSyncStep1, MessageType, SyncStep } from '../shared/protocol.ts'
 
+/** `WebSocket.OPEN`, the same in browsers and in Node's `ws` (the provider's socket may be either). */
+const SOCKET_OPEN = 1
+
 /**
  * The connection as a person sees it. `refused`: the relay will not let this
  * editor in (`problem` says why) and it has stopped trying; nothing typed
@@ -93,7 +96,10 @@ export function trackStatus(provider: WebsocketProvider, doc: Y.Doc, onChange: (
     if (timer) return
     timer = setTimeout(() => {
       timer = null
-      if (provider.wsconnected && provider.synced && provider.ws) {
+      // Open, not only "connected": after the relay's close frame (a 4401
+      // expiry, say) the socket is CLOSING until its close event, and a send
+      // then only logs "WebSocket is already in CLOSING or CLOSED state".
+      if (provider.wsconnected && provider.synced && provider.ws?.readyState === SOCKET_OPEN) {
         provider.ws.send(encodeSyncStep1(Y.encodeStateVector(doc)) as Uint8Array<ArrayBuffer>)
       }
     }, delayMs)

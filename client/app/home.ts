@@ -3,6 +3,7 @@
 // new documents with a title, import from Markdown or HTML, and delete.
 import './app.css'
 import { displayTitle } from '../../shared/document-title.ts'
+import { peopleLabel } from './people-label.ts'
 import { forgetDocument, recentDocuments, setPendingTitle } from './recent.ts'
 import { documentPath } from './routes.ts'
 import { bindThemeToggle } from './theme.ts'
@@ -23,6 +24,8 @@ interface ListedDocument {
   title?: string
   updatedAt: string | null
   connections: number
+  /** Names of the people in it now (servers before this field send none). */
+  people?: string[]
 }
 
 /** How many documents the home page lists from the server (each is opened to read its title). */
@@ -98,7 +101,9 @@ function render(): void {
       .map((doc) => {
         const parts = [doc.name]
         if (doc.updatedAt) parts.push(`changed ${ago(Date.parse(doc.updatedAt))}`)
-        if (doc.connections > 0) parts.push(`${doc.connections} editing now`)
+        const people = doc.people ?? []
+        if (people.length > 0) parts.push(`${peopleLabel(people)} editing now`)
+        else if (doc.connections > 0) parts.push(`${doc.connections} editing now`)
         return entry(doc.name, doc.title ?? '', parts.join(' · '), () => confirmDelete(doc))
       }),
   )

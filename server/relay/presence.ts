@@ -34,6 +34,9 @@ const MAX_REMEMBERED_REMOVALS = 10_000
  * then forgets them) and re-stamps such a rejoin with the next clock, so the
  * person reappears at once.
  */
+/** Names longer than this are cut in the documents list (a name is a label, not a payload). */
+const MAX_LISTED_NAME_LENGTH = 80
+
 export class Presence<Owner> {
   private readonly states = new Map<number, AwarenessEntry>()
   /** Last clock seen per client ID with a state. */
@@ -131,6 +134,25 @@ export class Presence<Owner> {
   /** Every current state as one awareness update, or null when there are none. */
   encodeAll(): Uint8Array | null {
     return this.states.size === 0 ? null : encodeAwarenessUpdate([...this.states.values()])
+  }
+
+  /**
+   * The names people go by in this room (each state's `user.name`: the
+   * granted name where there is a grant), distinct and sorted, for the
+   * documents list. States without a usable name are left out.
+   */
+  names(): string[] {
+    const names = new Set<string>()
+    for (const entry of this.states.values()) {
+      try {
+        const user = (JSON.parse(entry.stateJson) as { user?: { name?: unknown } } | null)?.user
+        const name = typeof user?.name === 'string' ? user.name.trim().slice(0, MAX_LISTED_NAME_LENGTH) : ''
+        if (name) names.add(name)
+      } catch {
+        // Decoding checked the JSON; a state that still cannot be read names nobody.
+      }
+    }
+    return [...names].sort((a, b) => a.localeCompare(b))
   }
 
   /** The states of the owners `which` picks, as one awareness update, or null when there are none. */

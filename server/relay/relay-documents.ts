@@ -47,6 +47,8 @@ export interface DocumentInfo {
   updatedAt: Date | null
   /** Connections editing it now. */
   connections: number
+  /** The names of the people present in it now (from their presence), when it is loaded here. */
+  people: string[]
 }
 
 /** The relay's documents from the server side. */
@@ -133,7 +135,10 @@ export function createDocumentAccess(registry: RoomRegistry, storage: DocumentSt
     },
     async listDocuments({ prefix, after, limit }) {
       const stored = await storage.describe({ ...(prefix ? { prefix } : {}), ...(after !== undefined ? { after } : {}), limit })
-      return stored.map((info) => ({ ...info, connections: registry.get(info.name)?.connections.size ?? 0 }))
+      return stored.map((info) => {
+        const room = registry.get(info.name)
+        return { ...info, connections: room?.connections.size ?? 0, people: room?.peopleNames() ?? [] }
+      })
     },
   }
   return access

@@ -118,6 +118,11 @@ export class Room {
     return this.pipeline.pendingCount
   }
 
+  /** The names of the people present (on this instance and, with scale-out, others). */
+  peopleNames(): string[] {
+    return this.presence.names()
+  }
+
   /** A server-side user takes the document: it stays loaded until `release`. */
   hold(): void {
     this.holders++

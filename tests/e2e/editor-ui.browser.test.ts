@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest'
 import { documentPath } from '../../client/app/routes.ts'
 import { keyBindings } from '../../client/keymap.ts'
 import { shortcutRows } from '../../client/shortcut-help.ts'
-import { docText, openBlankPage, useBrowserTests } from './support/browser.ts'
+import { docText, openBlankPage, selectBackward, useBrowserTests } from './support/browser.ts'
 
 const scope = useBrowserTests()
 
@@ -61,7 +61,7 @@ describe('the link popover', () => {
 
     await ada.locator('.ProseMirror').click()
     await ada.keyboard.type('Read the docs')
-    for (let i = 0; i < 4; i++) await ada.keyboard.press('Shift+ArrowLeft')
+    await selectBackward(ada, 4)
     await poll(() => selectedText(ada)).toBe('docs')
 
     // Mod-K: the form, focused. A script address is refused where one can see why.
@@ -290,7 +290,7 @@ describe('accessibility audit (axe-core)', () => {
     await ada.keyboard.type('A paragraph with a link')
     expect(await audit(ada)).toEqual([])
 
-    for (let i = 0; i < 4; i++) await ada.keyboard.press('Shift+ArrowLeft')
+    await selectBackward(ada, 4)
     await poll(() => selectedText(ada)).toBe('link')
     await ada.keyboard.press('Control+k')
     const input = ada.getByRole('textbox', { name: 'Link address' })

@@ -236,6 +236,7 @@ export function createDocumentsApi(relay: Relay, options: DocumentsApiOptions = 
           bytes: info.bytes,
           updatedAt: info.updatedAt?.toISOString() ?? null,
           connections: info.connections,
+          people: info.people,
           ...(titleOf ? { title: titleOf.get(info.name) ?? '' } : {}),
         })),
         nextCursor: found.length > limit ? encodeCursor(page[page.length - 1].name) : null,

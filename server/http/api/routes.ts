@@ -20,6 +20,9 @@ const DocumentInfo = z
     bytes: z.number().int().openapi({ description: 'Stored bytes (the log: a snapshot and the updates since).' }),
     updatedAt: z.string().nullable().openapi({ description: 'When it last changed (ISO 8601), null for logs written before times were kept.' }),
     connections: z.number().int().openapi({ description: 'Connections editing it now.' }),
+    people: z
+      .array(z.string())
+      .openapi({ description: "The names of the people in it now, from their presence (distinct, sorted; empty when it is not open on this instance).", example: ['Ada', 'Grace'] }),
     title: z.string().optional().openapi({ description: "The title the document holds ('' when none); only with `titles=true`.", example: 'Q4 plan' }),
   })
   .openapi('DocumentInfo')

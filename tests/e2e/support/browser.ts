@@ -313,6 +313,24 @@ export async function moveCaret(page: Page, key: 'Control+End' | 'Control+Home' 
 }
 
 /**
+ * Extend the selection `count` characters to the left with Shift+ArrowLeft,
+ * one press at a time, each waited for until ProseMirror holds it (native
+ * selection changes reach it through the asynchronous `selectionchange`). A
+ * press lost while another page of the test takes the focus is pressed again.
+ */
+export async function selectBackward(page: Page, count: number): Promise<void> {
+  const size = (): Promise<number> => page.evaluate(() => window.collabEditor.view.state.selection.to - window.collabEditor.view.state.selection.from)
+  for (let step = 1; step <= count; step++) {
+    let pressed = 0
+    while ((await size()) < step) {
+      if (++pressed > 3) throw new Error(`Shift+ArrowLeft pressed three times, but the selection holds ${await size()} characters, not ${step}`)
+      await page.keyboard.press('Shift+ArrowLeft')
+      await page.waitForFunction((wanted) => window.collabEditor.view.state.selection.to - window.collabEditor.view.state.selection.from >= wanted, step, { timeout: 3_000 }).catch(() => undefined)
+    }
+  }
+}
+
+/**
  * Click into the paragraph holding `text`, on its first letter, and wait
  * until the editor's selection is there: a click reaches ProseMirror's state
  * through the DOM selection, a moment after the click itself returns, and a
