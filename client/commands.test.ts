@@ -18,6 +18,7 @@ import {
   toggleBulletList,
   toggleCode,
   toggleItalic,
+  toggleUnderline,
   toggleOrderedList,
 } from './commands.ts'
 
@@ -47,6 +48,15 @@ describe('mark commands', () => {
     expect(isMarkActive(bold, marks.italic)).toBe(false)
     const plain = run(bold, toggleBold)
     expect(plain.doc.rangeHasMark(1, 6, marks.bold)).toBe(false)
+  })
+
+  it('underlines a selection (Tiptap\'s underline mark, stored under that name)', () => {
+    const state = stateOf(nodes.doc.create(null, p('hello world')), 7, 12)
+    const underlined = run(state, toggleUnderline)
+    expect(underlined.doc.rangeHasMark(7, 12, marks.underline)).toBe(true)
+    expect(underlined.doc.rangeHasMark(1, 7, marks.underline)).toBe(false)
+    expect(isMarkActive(underlined, marks.underline)).toBe(true)
+    expect(underlined.doc.toJSON().content[0].content[1]).toEqual({ type: 'text', text: 'world', marks: [{ type: 'underline' }] })
   })
 
   it('inline code removes the other marks it excludes', () => {
@@ -111,7 +121,7 @@ describe('block commands', () => {
 
   it('makes a code block', () => {
     const state = run(stateOf(nodes.doc.create(null, p('let x')), 2), setCodeBlock)
-    expect(state.doc.firstChild!.type).toBe(nodes.code_block)
+    expect(state.doc.firstChild!.type).toBe(nodes.codeBlock)
   })
 
   it('wraps in a blockquote and lifts out again', () => {
@@ -124,10 +134,10 @@ describe('block commands', () => {
 
   it('makes a list, switches its kind, and lifts out of it', () => {
     const bullets = run(stateOf(nodes.doc.create(null, p('item')), 2), toggleBulletList)
-    expect(bullets.doc.firstChild!.type).toBe(nodes.bullet_list)
+    expect(bullets.doc.firstChild!.type).toBe(nodes.bulletList)
     const numbered = run(bullets, toggleOrderedList)
-    expect(numbered.doc.firstChild!.type).toBe(nodes.ordered_list)
-    expect(numbered.doc.firstChild!.firstChild!.type).toBe(nodes.list_item)
+    expect(numbered.doc.firstChild!.type).toBe(nodes.orderedList)
+    expect(numbered.doc.firstChild!.firstChild!.type).toBe(nodes.listItem)
     const plain = run(numbered, toggleOrderedList)
     expect(plain.doc.firstChild!.type).toBe(nodes.paragraph)
   })
@@ -136,13 +146,13 @@ describe('block commands', () => {
     const state = run(stateOf(nodes.doc.create(null, [p('a'), p('b')]), 2), insertHorizontalRule)
     const types: string[] = []
     state.doc.forEach((node) => types.push(node.type.name))
-    expect(types).toContain('horizontal_rule')
+    expect(types).toContain('horizontalRule')
   })
 
   it('inserts a hard break in text but not in a code block', () => {
     const state = run(stateOf(nodes.doc.create(null, p('ab')), 2), insertHardBreak)
-    expect(state.doc.firstChild!.child(1).type).toBe(nodes.hard_break)
-    const code = stateOf(nodes.doc.create(null, nodes.code_block.create(null, schema.text('x'))), 2)
+    expect(state.doc.firstChild!.child(1).type).toBe(nodes.hardBreak)
+    const code = stateOf(nodes.doc.create(null, nodes.codeBlock.create(null, schema.text('x'))), 2)
     expect(insertHardBreak(code)).toBe(false)
   })
 })

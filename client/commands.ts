@@ -4,8 +4,8 @@
  * shared schema.
  */
 import { lift, setBlockType, toggleMark, wrapIn } from 'prosemirror-commands'
-import type { MarkType, NodeType } from 'prosemirror-model'
-import { type Command, type EditorState, TextSelection } from 'prosemirror-state'
+import type { MarkType, Node, NodeType } from 'prosemirror-model'
+import { type Command, type EditorState, Selection, TextSelection, type Transaction } from 'prosemirror-state'
 import { liftListItem, wrapInList } from 'prosemirror-schema-list'
 import { safeHref, schema } from '../shared/schema.ts'
 
@@ -13,10 +13,11 @@ const { nodes, marks } = schema
 
 export const toggleBold: Command = toggleMark(marks.bold)
 export const toggleItalic: Command = toggleMark(marks.italic)
+export const toggleUnderline: Command = toggleMark(marks.underline)
 export const toggleStrike: Command = toggleMark(marks.strike)
 export const toggleCode: Command = toggleMark(marks.code)
 export const setParagraph: Command = setBlockType(nodes.paragraph)
-export const setCodeBlock: Command = setBlockType(nodes.code_block)
+export const setCodeBlock: Command = setBlockType(nodes.codeBlock)
 export const setHeading = (level: 1 | 2 | 3): Command => setBlockType(nodes.heading, { level })
 
 /** Wrap in a blockquote, or lift out of one. */
@@ -29,22 +30,40 @@ export const toggleList =
   (state, dispatch) => {
     const list = closestList(state)
     if (!list) return wrapInList(type)(state, dispatch)
-    if (list.node.type === type) return liftListItem(nodes.list_item)(state, dispatch)
-    if (dispatch) dispatch(state.tr.setNodeMarkup(list.pos, type))
+    if (list.node.type === type) return liftListItem(itemTypeOf(type))(state, dispatch)
+    if (dispatch) dispatch(switchListKind(state, list, type))
     return true
   }
 
-export const toggleBulletList: Command = toggleList(nodes.bullet_list)
-export const toggleOrderedList: Command = toggleList(nodes.ordered_list)
+export const toggleBulletList: Command = toggleList(nodes.bulletList)
+export const toggleOrderedList: Command = toggleList(nodes.orderedList)
+export const toggleTaskList: Command = toggleList(nodes.taskList)
+
+const itemTypeOf = (list: NodeType): NodeType => (list === nodes.taskList ? nodes.taskItem : nodes.listItem)
+
+/**
+ * The list as a list of another kind. Bullets and numbers share their item
+ * type; a task list's items are another type, so the items are remade (as
+ * open tasks) around the same content. Positions do not move, so the
+ * selection is put back where it was.
+ */
+function switchListKind(state: EditorState, list: { node: Node; pos: number }, type: NodeType): Transaction {
+  const itemType = itemTypeOf(type)
+  if (list.node.firstChild?.type === itemType) return state.tr.setNodeMarkup(list.pos, type)
+  const items: Node[] = []
+  list.node.forEach((item) => void items.push(itemType.create(null, item.content)))
+  const tr = state.tr.replaceWith(list.pos, list.pos + list.node.nodeSize, type.create(null, items))
+  return tr.setSelection(Selection.fromJSON(tr.doc, state.selection.toJSON()))
+}
 
 export const insertHorizontalRule: Command = (state, dispatch) => {
-  if (dispatch) dispatch(state.tr.replaceSelectionWith(nodes.horizontal_rule.create()).scrollIntoView())
+  if (dispatch) dispatch(state.tr.replaceSelectionWith(nodes.horizontalRule.create()).scrollIntoView())
   return true
 }
 
 export const insertHardBreak: Command = (state, dispatch) => {
   if (state.selection.$from.parent.type.spec.code) return false
-  if (dispatch) dispatch(state.tr.replaceSelectionWith(nodes.hard_break.create()).scrollIntoView())
+  if (dispatch) dispatch(state.tr.replaceSelectionWith(nodes.hardBreak.create()).scrollIntoView())
   return true
 }
 
@@ -130,7 +149,7 @@ function closestList(state: EditorState): { node: ReturnType<EditorState['doc'][
   const { $from } = state.selection
   for (let depth = $from.depth; depth > 0; depth--) {
     const node = $from.node(depth)
-    if (node.type === nodes.bullet_list || node.type === nodes.ordered_list) return { node, pos: $from.before(depth) }
+    if (node.type === nodes.bulletList || node.type === nodes.orderedList || node.type === nodes.taskList) return { node, pos: $from.before(depth) }
   }
   return null
 }

@@ -17,7 +17,10 @@ import { roomNameToPath } from '../shared/room-name.ts'
 import { MessageType } from '../shared/protocol.ts'
 import { FRAGMENT_NAME, schema } from '../shared/schema.ts'
 import { authUrlFor } from './auth-check.ts'
+import { blockPlugins } from './blocks.ts'
 import { manageConnection, type TokenSource } from './connection.ts'
+import { createHistoryApi } from './history-api.ts'
+import { createHistoryPanel, type HistoryPanel } from './history-panel.ts'
 import { markdownInputRules } from './input-rules.ts'
 import { placeholderPlugin } from './placeholder.ts'
 import { keepCaretWithOwnText } from './same-spot-typing.ts'
@@ -60,6 +63,15 @@ export interface CollabEditorOptions {
   onStatus?: (status: EditorStatus) => void
   /** Hint shown in an empty document. Default "Start writing…"; '' for none. */
   placeholder?: string
+  /**
+   * A History button in the bar (with the chrome): the document's versions,
+   * each shown read-only and compared with now; naming and restoring them
+   * for those who may edit. Needs a relay with the versions API
+   * (`/api/documents/:name/versions`), reachable from the page (CORS on
+   * another origin). Default false: a page that embeds the editor gains no
+   * new controls or requests by upgrading; the demo app turns it on.
+   */
+  history?: boolean
 }
 
 /** What `createCollabEditor` returns. */
@@ -131,6 +143,7 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
 
   // Filled in once the status tracker and connection manager exist (they need the provider, the view needs them).
   let editable = (): boolean => options.readOnly !== true && options.token === undefined
+  let history: HistoryPanel | null = null
   const view = new EditorView(content, {
     state: EditorState.create({
       schema,
@@ -143,6 +156,8 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
         ...editorKeymaps(),
         dropCursor(),
         gapCursor(),
+        // Tables, task lists, images; the table toolbar and image dialog live in the root, as the link popover does.
+        ...blockPlugins(root, awareness),
         ...(options.placeholder === '' ? [] : [placeholderPlugin(options.placeholder ?? 'Start writing…')]),
         ...(chrome ? [toolbarPlugin(toolbar)] : []),
         // Mod-K and Mod-/ work without the chrome too: they live in the root, not the toolbar.
@@ -186,6 +201,7 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
   // Called on every status and access change; the view re-reads `editable`
   // and its attributes only when the answer changed.
   const refreshEditable = (): void => {
+    history?.refresh()
     if (view.isDestroyed || editable() === shownEditable) return
     shownEditable = editable()
     // A focused element that becomes contenteditable gets no caret of its
@@ -206,6 +222,12 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
   // Editable once the first access check (if any) is done, while the grant
   // allows writing and the relay has not refused this editor.
   editable = () => connection.settled && tracker.status.access === 'write' && tracker.status.connection !== 'refused'
+  if (chrome && options.history === true) {
+    // The API takes the token the connection uses now (a token function's latest).
+    history = createHistoryPanel(createHistoryApi(serverUrl, options.document, () => provider.params.token), () => editable())
+    bar.append(history.button)
+    root.append(history.dialog)
+  }
   connection.onChange = refreshEditable
   showStatus(tracker.status)
   const stopPeople = chrome ? renderPeople(people, awareness) : () => {}
@@ -240,6 +262,7 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
       if (destroyed) return
       destroyed = true
       stopPeople()
+      history?.destroy()
       stopCaretRefresh()
       stopKeepingCaret()
       connection.destroy()

@@ -6,7 +6,7 @@
  * The element runs at most one editor. Every lifecycle callback only asks for
  * a `reconcile()` in a microtask, which compares the editor the attributes
  * and connection call for with the one running and makes the difference: it
- * starts, restarts (`server`, `document`, `token`, `read-only`), renames
+ * starts, restarts (`server`, `document`, `token`, `read-only`, `history`), renames
  * (`user-name`, `user-color`) or destroys. Callbacks arrive in many orders
  * (an upgrade reports every attribute and then the connection; a script may
  * set attributes before or after appending; a move is a disconnect and a
@@ -25,6 +25,8 @@ interface EditorConfig {
   document: string
   token: string | null
   readOnly: boolean
+  /** The History button (`history` attribute). */
+  history: boolean
 }
 
 /** Who is typing; changed on the running editor, without reconnecting. */
@@ -34,7 +36,7 @@ interface EditorUser {
 }
 
 const sameConfig = (a: EditorConfig, b: EditorConfig): boolean =>
-  a.server === b.server && a.document === b.document && a.token === b.token && a.readOnly === b.readOnly
+  a.server === b.server && a.document === b.document && a.token === b.token && a.readOnly === b.readOnly && a.history === b.history
 
 // Server-side rendering and Node import this module too (`collab-relay/client`
 // exports more than the element), where there is no HTMLElement to extend: the
@@ -42,7 +44,7 @@ const sameConfig = (a: EditorConfig, b: EditorConfig): boolean =>
 const ElementBase = (typeof HTMLElement === 'undefined' ? class {} : HTMLElement) as typeof HTMLElement
 
 export class CollabEditorElement extends ElementBase {
-  static observedAttributes = ['server', 'document', 'user-name', 'user-color', 'read-only', 'token']
+  static observedAttributes = ['server', 'document', 'user-name', 'user-color', 'read-only', 'token', 'history']
   private running: { editor: CollabEditor; config: EditorConfig; user: EditorUser } | null = null
   private reconcileQueued = false
 
@@ -101,7 +103,7 @@ export class CollabEditorElement extends ElementBase {
     const server = this.getAttribute('server')
     const documentName = this.getAttribute('document')
     if (!server || !documentName) return null
-    return { server, document: documentName, token: this.getAttribute('token'), readOnly: this.hasAttribute('read-only') }
+    return { server, document: documentName, token: this.getAttribute('token'), readOnly: this.hasAttribute('read-only'), history: this.hasAttribute('history') }
   }
 
   private wantedUser(): EditorUser {
@@ -114,6 +116,7 @@ export class CollabEditorElement extends ElementBase {
       document: config.document,
       user,
       readOnly: config.readOnly,
+      history: config.history,
       token: config.token ?? undefined,
       onStatus: (status: EditorStatus) => this.dispatchEvent(new CustomEvent('status', { detail: status })),
     })

@@ -11,6 +11,7 @@ import { type Command, Plugin, PluginKey } from 'prosemirror-state'
 import type { EditorView } from 'prosemirror-view'
 import { safeHref } from '../shared/schema.ts'
 import { activeLink, linkExtent, setLink } from './commands.ts'
+import { element, uniqueId } from './dom-element.ts'
 
 /** What `checkLinkUrl` makes of an address: the href to store, or why not. */
 export type LinkCheck = { ok: true; href: string } | { ok: false; message: string }
@@ -43,16 +44,6 @@ export const openLinkPopover: Command = (state, dispatch, view) => {
   if (view && !view.editable) return false
   if (dispatch) dispatch(state.tr.setMeta(linkPopoverKey, true))
   return true
-}
-
-// Several editors may share a page: ids only need to be unique within it.
-const uniqueId = (prefix: string): string => `${prefix}-${Math.random().toString(36).slice(2, 10)}`
-
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, attrs: Record<string, string> = {}): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag)
-  el.className = className
-  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, value)
-  return el
 }
 
 /** A plugin that shows the link popover inside `host` (the editor's root, positioned). */

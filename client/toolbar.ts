@@ -12,7 +12,10 @@ import type { Command, EditorState } from 'prosemirror-state'
 import { Plugin } from 'prosemirror-state'
 import { schema } from '../shared/schema.ts'
 import { insertHorizontalRule, isBlockActive, isInside, isMarkActive } from './commands.ts'
+import { openImageDialog } from './image-dialog.ts'
+import { insertTable } from './tables.ts'
 import { keyBindings, type KeyBinding } from './keymap.ts'
+import { rovingTabindex } from './roving-tabindex.ts'
 import { ariaKeyShortcut, shortcutLabel } from './shortcut-label.ts'
 
 interface ToolbarItem {
@@ -28,7 +31,7 @@ interface ToolbarItem {
   key?: string
   /** For toggles (marks, blocks): whether it is on here; shown as aria-pressed. */
   active?: (state: EditorState) => boolean
-  /** The button opens the link popover rather than acting at once. */
+  /** The button opens a popover (link, image) rather than acting at once. */
   popup?: boolean
 }
 
@@ -68,16 +71,24 @@ function items(): ToolbarItem[][] {
     [
       bound('bold', 'B', b.bold, (s) => isMarkActive(s, marks.bold)),
       bound('italic', 'I', b.italic, (s) => isMarkActive(s, marks.italic)),
+      bound('underline', 'U', b.underline, (s) => isMarkActive(s, marks.underline)),
       bound('strike', 'S', b.strike, (s) => isMarkActive(s, marks.strike)),
       bound('code', '</>', b.code, (s) => isMarkActive(s, marks.code)),
       { ...bound('link', 'Link', b.link), name: 'Link', popup: true },
     ],
     [
-      bound('bullet_list', '•', b.bullet_list, (s) => isInside(s, nodes.bullet_list)),
-      bound('ordered_list', '1.', b.ordered_list, (s) => isInside(s, nodes.ordered_list)),
+      bound('bulletList', '•', b.bulletList, (s) => isInside(s, nodes.bulletList)),
+      bound('orderedList', '1.', b.orderedList, (s) => isInside(s, nodes.orderedList)),
+      bound('taskList', '☑', b.taskList, (s) => isInside(s, nodes.taskList)),
       bound('blockquote', '❝', b.blockquote, (s) => isInside(s, nodes.blockquote)),
-      bound('code_block', '{ }', b.code_block, (s) => isBlockActive(s, nodes.code_block)),
-      { id: 'horizontal_rule', label: '―', name: 'Horizontal rule', command: insertHorizontalRule },
+      bound('codeBlock', '{ }', b.codeBlock, (s) => isBlockActive(s, nodes.codeBlock)),
+      { id: 'horizontalRule', label: '―', name: 'Horizontal rule', command: insertHorizontalRule },
+    ],
+    [
+      // The table's own toolbar (table-toolbar.ts) appears once the caret is in it.
+      { id: 'table', label: '⊞', name: 'Insert table', command: insertTable() },
+      // A word, as for Link: no picture glyph is in every font (an emoji shows as a box without one).
+      { id: 'image', label: 'Image', name: 'Image', command: openImageDialog, popup: true },
     ],
   ]
 }
@@ -103,7 +114,6 @@ export function toolbarPlugin(host: HTMLElement): Plugin {
           button.setAttribute('aria-label', item.name)
           if (item.key) button.setAttribute('aria-keyshortcuts', ariaKeyShortcut(item.key))
           if (item.popup) button.setAttribute('aria-haspopup', 'dialog')
-          button.tabIndex = -1
           // A mouse click must not take focus: the editor keeps its selection.
           button.addEventListener('mousedown', (event) => event.preventDefault())
           // Click covers the mouse and Enter/Space on a focused button. Focus
@@ -120,30 +130,10 @@ export function toolbarPlugin(host: HTMLElement): Plugin {
       }
 
       // Roving tabindex: the toolbar is one Tab stop, the last button used.
-      let current = 0
-      const moveTo = (index: number, focus: boolean): void => {
-        buttons[current].button.tabIndex = -1
-        current = index
-        buttons[current].button.tabIndex = 0
-        if (focus) buttons[current].button.focus()
-      }
-      moveTo(0, false)
-      const indexOf = (target: EventTarget | null): number => buttons.findIndex(({ button }) => button === target)
-      const onKeydown = (event: KeyboardEvent): void => {
-        const index = indexOf(event.target)
-        if (index < 0) return
-        const last = buttons.length - 1
-        const next = { ArrowRight: index === last ? 0 : index + 1, ArrowLeft: index === 0 ? last : index - 1, Home: 0, End: last }[event.key]
-        if (next === undefined) return
-        event.preventDefault()
-        moveTo(next, true)
-      }
-      const onFocusIn = (event: FocusEvent): void => {
-        const index = indexOf(event.target)
-        if (index >= 0 && index !== current) moveTo(index, false)
-      }
-      host.addEventListener('keydown', onKeydown)
-      host.addEventListener('focusin', onFocusIn)
+      const roving = rovingTabindex(
+        host,
+        buttons.map(({ button }) => button),
+      )
 
       const refresh = (): void => {
         for (const { item, button } of buttons) {
@@ -159,8 +149,7 @@ export function toolbarPlugin(host: HTMLElement): Plugin {
       return {
         update: refresh,
         destroy: () => {
-          host.removeEventListener('keydown', onKeydown)
-          host.removeEventListener('focusin', onFocusIn)
+          roving.destroy()
           host.replaceChildren()
         },
       }

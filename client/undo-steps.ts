@@ -12,7 +12,8 @@ import type { EditorView } from 'prosemirror-view'
 import { yUndoPluginKey } from 'y-prosemirror'
 import type * as Y from 'yjs'
 
-const undoManagerOf = (view: EditorView): Y.UndoManager | undefined =>
+/** This person's undo manager (y-prosemirror's), to start a new undo step at a chosen point. */
+export const undoManagerOf = (view: EditorView): Y.UndoManager | undefined =>
   (yUndoPluginKey.getState(view.state) as { undoManager?: Y.UndoManager } | undefined)?.undoManager
 
 const SPACE = /\s/

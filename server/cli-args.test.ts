@@ -54,6 +54,11 @@ const DEFAULTS: CliConfig = {
   logFormat: 'auto',
   webhookUrls: [],
   webhookSecret: '',
+  versionSettleMs: 30_000,
+  versionIntervalMs: 600_000,
+  versionKeepAllHours: 24,
+  versionKeepHourlyDays: 7,
+  versionKeepDailyDays: 0,
 }
 
 /** The settings that take one value (lists, and the TLS files read from disk, are tested on their own below). */
@@ -82,6 +87,11 @@ const SAMPLE: Record<ScalarKey, [string, string | number]> = {
   logLevel: ['warn', 'warn'],
   logFormat: ['json', 'json'],
   webhookSecret: ['w'.repeat(32), 'w'.repeat(32)],
+  versionSettleMs: ['1500', 1500],
+  versionIntervalMs: ['0', 0],
+  versionKeepAllHours: ['12', 12],
+  versionKeepHourlyDays: ['3', 3],
+  versionKeepDailyDays: ['30', 30],
 }
 const OTHER: Record<ScalarKey, string> = {
   host: '::1',
@@ -105,6 +115,11 @@ const OTHER: Record<ScalarKey, string> = {
   logLevel: 'error',
   logFormat: 'pretty',
   webhookSecret: 'o'.repeat(40),
+  versionSettleMs: '2500',
+  versionIntervalMs: '60000',
+  versionKeepAllHours: '6',
+  versionKeepHourlyDays: '2',
+  versionKeepDailyDays: '10',
 }
 
 const allKeys = Object.keys(SETTINGS) as (keyof typeof SETTINGS)[]
@@ -171,6 +186,12 @@ describe('parseCli', () => {
     it('an empty --data or blank COLLAB_RELAY_DATA', () => {
       expect(cliError(['--data', ''])).toBe('--data: the data directory must not be empty')
       expect(cliError([], { COLLAB_RELAY_DATA: ' ' })).toBe('COLLAB_RELAY_DATA: the data directory must not be empty')
+    })
+
+    it('version retention ages that decrease (a daily 0 is forever)', () => {
+      expect(cliError(['--version-keep-all-hours', '200'])).toMatch(/^--version-keep-all-hours \(200 hours\), --version-keep-hourly-days \(7 days\) and .* must not decrease/)
+      expect(cliError([], { COLLAB_RELAY_VERSION_KEEP_DAILY_DAYS: '3' })).toMatch(/must not decrease/)
+      expect(config(parseCli(['--version-keep-hourly-days', '400', '--version-keep-daily-days', '0'], {})).versionKeepHourlyDays).toBe(400)
     })
 
     it('a value below a minimum (heartbeat under 100 ms)', () => {

@@ -56,6 +56,13 @@ export interface CliConfig {
   webhookUrls: string[]
   /** The HMAC-SHA256 key webhook requests are signed with; '' for unsigned. */
   webhookSecret: string
+  /** Automatic versions: once editing settled this long, at most one per interval (0: none). */
+  versionSettleMs: number
+  versionIntervalMs: number
+  /** Retention of automatic versions: all of the last hours, then hourly, then daily (0 days: forever). */
+  versionKeepAllHours: number
+  versionKeepHourlyDays: number
+  versionKeepDailyDays: number
 }
 
 /** A public key as the CLI read it: where from, its PEM text, the algorithm it verifies. */
@@ -317,6 +324,16 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     }
   }
 
+  const versionKeepAllHours = integer('versionKeepAllHours', 0, 100_000)
+  const versionKeepHourlyDays = integer('versionKeepHourlyDays', 0, 100_000)
+  const versionKeepDailyDays = integer('versionKeepDailyDays', 0, 100_000)
+  if (versionKeepAllHours > versionKeepHourlyDays * 24 || (versionKeepDailyDays !== 0 && versionKeepHourlyDays > versionKeepDailyDays)) {
+    throw new CliError(
+      `--${SETTINGS.versionKeepAllHours.flag} (${versionKeepAllHours} hours), --${SETTINGS.versionKeepHourlyDays.flag} (${versionKeepHourlyDays} days) and ` +
+        `--${SETTINGS.versionKeepDailyDays.flag} (${versionKeepDailyDays} days) must not decrease, but for a daily 0 (forever)`,
+    )
+  }
+
   return {
     kind: 'serve',
     config: {
@@ -351,6 +368,11 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       logFormat,
       webhookUrls,
       webhookSecret: webhookSecret.value,
+      versionSettleMs: integer('versionSettleMs', 0, 86_400_000),
+      versionIntervalMs: integer('versionIntervalMs', 0, 604_800_000),
+      versionKeepAllHours,
+      versionKeepHourlyDays,
+      versionKeepDailyDays,
     },
   }
 }

@@ -166,7 +166,37 @@ export const SETTINGS = {
     env: 'COLLAB_RELAY_WEBHOOK_URL',
     default: '',
     repeatable: true,
-    help: 'POST document.created, document.changed (debounced) and document.deleted events here as JSON; repeatable',
+    help: 'POST document.created, document.changed (debounced), document.deleted and document.version.created events here as JSON; repeatable',
+  },
+  versionSettleMs: {
+    flag: 'version-settle-ms',
+    env: 'COLLAB_RELAY_VERSION_SETTLE_MS',
+    default: '30000',
+    help: 'save an automatic version of a document once it has had no edit for this long',
+  },
+  versionIntervalMs: {
+    flag: 'version-interval-ms',
+    env: 'COLLAB_RELAY_VERSION_INTERVAL_MS',
+    default: '600000',
+    help: 'at most one automatic version of a document per this long (and one at least this often while editing goes on); 0 turns them off',
+  },
+  versionKeepAllHours: {
+    flag: 'version-keep-all-hours',
+    env: 'COLLAB_RELAY_VERSION_KEEP_ALL_HOURS',
+    default: '24',
+    help: 'keep every automatic version this recent; named and restore versions are always kept',
+  },
+  versionKeepHourlyDays: {
+    flag: 'version-keep-hourly-days',
+    env: 'COLLAB_RELAY_VERSION_KEEP_HOURLY_DAYS',
+    default: '7',
+    help: 'then one automatic version per hour up to this age',
+  },
+  versionKeepDailyDays: {
+    flag: 'version-keep-daily-days',
+    env: 'COLLAB_RELAY_VERSION_KEEP_DAILY_DAYS',
+    default: '0',
+    help: 'then one per day up to this age, none older; 0 keeps one per day forever',
   },
   webhookSecret: {
     flag: 'webhook-secret',

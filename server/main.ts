@@ -24,6 +24,8 @@ const SHUTDOWN_DEADLINE_MS = 10_000
 const PARENT_CHECK_MS = 500
 /** Of the shutdown deadline, what webhooks may take to send what is queued. */
 const WEBHOOK_SHUTDOWN_MS = 3_000
+const HOUR_MS = 3_600_000
+const DAY_MS = 86_400_000
 
 /**
  * Stop requests, from signals or from losing npm, accepted from the first
@@ -174,6 +176,15 @@ async function main(): Promise<void> {
     roomIdleMs: config.roomIdleMs,
     compactAfterUpdates: config.compactAfterUpdates,
     compactAfterBytes: config.compactAfterBytes,
+    versions: {
+      settleMs: config.versionSettleMs,
+      intervalMs: config.versionIntervalMs,
+      retention: {
+        keepAllMs: config.versionKeepAllHours * HOUR_MS,
+        hourlyMs: config.versionKeepHourlyDays * DAY_MS,
+        dailyMs: config.versionKeepDailyDays === 0 ? Infinity : config.versionKeepDailyDays * DAY_MS,
+      },
+    },
     limits: {
       messagesPerSecond: config.messagesPerSecond,
       messageBurst: config.messageBurst,

@@ -1,26 +1,26 @@
 import { describe, expect, it } from 'vitest'
-import { safeHref, schema } from './schema.ts'
+import { safeHref, safeImageSrc, schema } from './schema.ts'
 
 const { nodes, marks } = schema
 const p = (text?: string) => nodes.paragraph.create(null, text ? schema.text(text) : null)
 
 describe('schema', () => {
   it('has every block and mark the editor offers', () => {
-    for (const name of ['doc', 'paragraph', 'heading', 'blockquote', 'code_block', 'horizontal_rule', 'bullet_list', 'ordered_list', 'list_item', 'hard_break', 'text']) {
+    for (const name of ['doc', 'paragraph', 'heading', 'blockquote', 'codeBlock', 'horizontalRule', 'bulletList', 'orderedList', 'listItem', 'hardBreak', 'text']) {
       expect(nodes[name], name).toBeDefined()
     }
     for (const name of ['bold', 'italic', 'strike', 'code', 'link']) expect(marks[name], name).toBeDefined()
   })
 
   it('nests lists: a list item is a paragraph followed by any blocks', () => {
-    const inner = nodes.bullet_list.create(null, nodes.list_item.create(null, p('inner')))
-    const outer = nodes.ordered_list.create(null, nodes.list_item.create(null, [p('outer'), inner]))
+    const inner = nodes.bulletList.create(null, nodes.listItem.create(null, p('inner')))
+    const outer = nodes.orderedList.create(null, nodes.listItem.create(null, [p('outer'), inner]))
     expect(() => nodes.doc.create(null, outer).check()).not.toThrow()
-    expect(() => nodes.list_item.create(null, inner).check()).toThrow()
+    expect(() => nodes.listItem.create(null, inner).check()).toThrow()
   })
 
   it('keeps marks out of code blocks, and other marks off inline code', () => {
-    expect(nodes.code_block.allowsMarkType(marks.bold)).toBe(false)
+    expect(nodes.codeBlock.allowsMarkType(marks.bold)).toBe(false)
     const coded = marks.code.create()
     expect(coded.addToSet([marks.bold.create()])).toEqual([coded])
   })
@@ -34,6 +34,23 @@ describe('schema', () => {
   it('refuses attributes of the wrong type', () => {
     expect(() => nodes.heading.create({ level: 'big' })).toThrow(RangeError)
     expect(() => marks.link.create({ href: 42 })).toThrow(RangeError)
+  })
+})
+
+describe('safeImageSrc', () => {
+  it.each([
+    ['https://example.com/a.png', 'https://example.com/a.png'],
+    ['HTTP://x.y/b.gif', 'HTTP://x.y/b.gif'],
+    ['/uploads/a.png', '/uploads/a.png'],
+    ['images/a.png', 'images/a.png'],
+    ['//cdn.example/a.png', '//cdn.example/a.png'],
+    ['data:image/png;base64,iVBOR', ''],
+    ['javascript:alert(1)', ''],
+    ['java\tscript:alert(1)', ''],
+    ['file:///etc/passwd', ''],
+    ['', ''],
+  ])('%s → %s', (input, expected) => {
+    expect(safeImageSrc(input)).toBe(expected)
   })
 })
 

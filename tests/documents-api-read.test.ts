@@ -13,6 +13,7 @@ import { createRelay } from '../server/relay/relay.ts'
 import type { RelayHooks } from '../server/relay/hooks.ts'
 import { useRelayScope, waitFor, waitSynced, type TestRelay } from './support/harness.ts'
 import { TITLE_NAME } from '../shared/document-title.ts'
+import { FRAGMENT_NAME } from '../shared/schema.ts'
 import { base64url, call, documentUrl, editAsEditor, markdownOf, putMarkdown } from './support/documents-api.ts'
 
 const scope = useRelayScope()
@@ -53,7 +54,7 @@ describe('GET /api/documents/:name', () => {
     expect(json.headers.get('content-type')).toMatch(/^application\/json/)
     const body = (await json.json()) as { type: string; content: { type: string }[] }
     expect(body.type).toBe('doc')
-    expect(body.content.map((node) => node.type)).toEqual(['heading', 'paragraph', 'bullet_list', 'blockquote', 'code_block', 'horizontal_rule'])
+    expect(body.content.map((node) => node.type)).toEqual(['heading', 'paragraph', 'bulletList', 'blockquote', 'codeBlock', 'horizontalRule'])
 
     const html = await call(documentUrl(relay, name, '?format=html'))
     expect(html.headers.get('content-type')).toMatch(/^text\/html/)
@@ -141,7 +142,7 @@ describe('GET /api/documents/:name', () => {
     // A deletion adds no clock to the state vector; the ETag must change all the same.
     const editor = scope.client(relay.wsUrl, name)
     await waitSynced(editor)
-    const fragment = editor.doc.getXmlFragment('prosemirror')
+    const fragment = editor.doc.getXmlFragment(FRAGMENT_NAME)
     const stateVector = Y.encodeStateVector(editor.doc)
     fragment.delete(fragment.length - 1, 1)
     expect(Y.encodeStateVector(editor.doc)).toEqual(stateVector)
@@ -198,15 +199,26 @@ describe('GET /api/documents/:name', () => {
 })
 
 describe('GET /api/documents', () => {
-  it('lists stored documents in name order, a page at a time, with prefix, sizes, times and connections', async () => {
+  it('lists stored documents in name order, a page at a time, with prefix, sizes, times, connections and who is in them', async () => {
     const relay = await scope.start()
     const names = ['a/1', 'a/2', 'a/3', 'b/1', 'b/2']
     for (const name of names) expect((await putMarkdown(relay, name, `# ${name}`)).status).toBe(201)
     const live = scope.client(relay.wsUrl, 'a/2')
     await waitSynced(live)
 
-    type Page = { documents: { name: string; bytes: number; updatedAt: string | null; connections: number }[]; nextCursor: string | null }
+    type Page = { documents: { name: string; bytes: number; updatedAt: string | null; connections: number; people: string[] }[]; nextCursor: string | null }
+    // Who is in a document: the names their presence gives, distinct and sorted.
+    live.provider.awareness.setLocalStateField('user', { name: 'Grace' })
+    const other = scope.client(relay.wsUrl, 'a/2')
+    other.provider.awareness.setLocalStateField('user', { name: 'Ada' })
+    const listed = async (name: string) => ((await (await call(documentUrl(relay))).json()) as Page).documents.find((info) => info.name === name)!
+    await waitFor(async () => (await listed('a/2')).people.length === 2, 'both names listed')
+    expect(await listed('a/2')).toMatchObject({ connections: 2, people: ['Ada', 'Grace'] })
+    other.destroy()
+    await waitFor(async () => (await listed('a/2')).connections === 1, 'the one who left gone')
     const all = (await (await call(documentUrl(relay))).json()) as Page
+    expect(all.documents.find((info) => info.name === 'a/2')!.people).toEqual(['Grace'])
+    expect(all.documents.find((info) => info.name === 'a/1')!.people).toEqual([])
     expect(all.documents.map((info) => info.name)).toEqual(names)
     expect(all.nextCursor).toBeNull()
     for (const info of all.documents) {
@@ -281,7 +293,18 @@ describe('/api/openapi.json', () => {
     expect(new Set(served).size).toBeGreaterThanOrEqual(5)
     for (const route of new Set(served)) expect(described, route).toContain(route)
     expect(described.sort()).toEqual(
-      ['delete /documents/{name}', 'get /documents', 'get /documents/{name}', 'post /documents/{name}/updates', 'put /documents/{name}'].sort(),
+      [
+        'delete /documents/{name}',
+        'get /documents',
+        'get /documents/{name}',
+        'post /documents/{name}/updates',
+        'put /documents/{name}',
+        'get /documents/{name}/versions',
+        'post /documents/{name}/versions',
+        'get /documents/{name}/versions/{id}',
+        'post /documents/{name}/versions/{id}/restore',
+        'get /documents/{name}/versions/{id}/compare',
+      ].sort(),
     )
     for (const operations of Object.values(spec.paths)) {
       for (const operation of Object.values(operations)) {
@@ -301,7 +324,7 @@ describe('/api/openapi.json', () => {
         .filter((line) => line.startsWith('curl '))
         .map((line) => {
           const method = /-X (\w+)/.exec(line)?.[1].toLowerCase() ?? 'get'
-          const path = /"\$R(\/[^"?]*)/.exec(line)?.[1].replace('$DOC', '{name}')
+          const path = /"\$R(\/[^"?]*)/.exec(line)?.[1].replace('$DOC', '{name}').replace('$ID', '{id}')
           return `${method} ${path}`
         }),
     )

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import WebSocket from 'ws'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { FRAGMENT_NAME } from '../shared/schema.ts'
 import { connectClient, waitFor, waitSynced, type TestClient } from './support/harness.ts'
 import { REPO_ROOT, spawnCli, type SpawnedCli } from './support/spawn-cli.ts'
 
@@ -209,7 +210,7 @@ console.log(JSON.stringify({
       server: ['createRelay', 'serveRelay', 'createRelayApp', 'mountEditorApp', 'createSqliteStorage'],
       shared: true,
       client: ['createCollabEditor', 'statusLabel', 'defineCollabEditorElement'],
-      fragment: 'prosemirror',
+      fragment: FRAGMENT_NAME,
     })
     expect(existsSync(join(host, 'node_modules/collab-relay/dist/lib/collab-editor.css'))).toBe(true)
   })

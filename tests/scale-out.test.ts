@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { createRedisBus, type RedisBus } from '../server/scale/redis-bus.ts'
+import { FRAGMENT_NAME } from '../shared/schema.ts'
 import type { DocumentStorage } from '../server/storage/types.ts'
 import { connectClient, startRelay, waitFor, waitSynced, type TestClient, type TestRelay } from './support/harness.ts'
 import { startOwnRedis, SHARED_REDIS_URL, type OwnRedis } from './support/redis-server.ts'
@@ -132,7 +133,7 @@ describe('two relay instances through Redis and PostgreSQL', () => {
       body: '# From the API\n\nposted on A',
     })
     expect(response.status).toBe(201)
-    const fragment = editor.doc.getXmlFragment('prosemirror')
+    const fragment = editor.doc.getXmlFragment(FRAGMENT_NAME)
     await waitFor(() => fragment.toString().includes('posted on A'), 'the editor on B to receive the PUT made on A')
     // A released the document after the PUT; only B, whose client has it open, still holds it.
     await waitFor(() => !a.relay.relay.roomNames().includes('api/doc'), 'A to let the document go', 5_000)

@@ -29,7 +29,7 @@ import {
 const backends = createStorageBackends()
 const utf8 = new TextEncoder()
 /** The schema version the backends migrate to. */
-const CURRENT_SCHEMA = 3
+const CURRENT_SCHEMA = 4
 /** PostgreSQL stamps with its own clock: allow it a little skew. */
 const POSTGRES_SKEW = 5_000
 
@@ -812,7 +812,7 @@ describe('postgres storage: schema', () => {
       'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
       [backend.schema],
     )
-    expect(tables.rows.map((row) => row.table_name)).toEqual(['collab_quarantine', 'collab_schema', 'collab_updates'])
+    expect(tables.rows.map((row) => row.table_name)).toEqual(['collab_quarantine', 'collab_schema', 'collab_updates', 'collab_versions'])
     const versions = await backend.query<{ version: number }>(`SELECT version FROM "${backend.schema}".collab_schema`)
     expect(versions.rows).toHaveLength(1)
     expect(Number.isInteger(versions.rows[0].version) && versions.rows[0].version >= 2).toBe(true)

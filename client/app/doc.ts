@@ -85,6 +85,7 @@ if (name === null) {
     document: name,
     user: { name: userName, color: rememberedColor() ?? undefined },
     token: token ?? undefined,
+    history: true,
     onStatus: (status) => {
       showNotice(status)
       // The title is part of the document: only those who may edit it can.

@@ -13,6 +13,8 @@ export const WebhookEvent = {
   CHANGED: 'document.changed',
   /** A document was deleted. */
   DELETED: 'document.deleted',
+  /** A version of a document was saved: automatic, named, or the state before a restore. */
+  VERSION_CREATED: 'document.version.created',
 } as const
 export type WebhookEvent = (typeof WebhookEvent)[keyof typeof WebhookEvent]
 
@@ -32,6 +34,22 @@ export interface WebhookPayload {
   stateVector: string | null
   /** When it happened (ISO 8601): for `document.changed`, the last change it covers. */
   at: string
+  /**
+   * For `document.version.created` only: the version (`id` as the documents
+   * API names it, `GET /api/documents/:name/versions/:id`). `stateVector` is
+   * then the whole saved state's.
+   */
+  version?: WebhookVersion
+}
+
+/** The version a `document.version.created` event reports. */
+export interface WebhookVersion {
+  id: string
+  kind: 'auto' | 'named' | 'restore'
+  /** The name someone gave it; null for an automatic version. */
+  name: string | null
+  /** Who edited since the previous version. */
+  authors: string[]
 }
 
 /** Running totals, for metrics (`createRelayMetrics({ webhooks })`). */
@@ -153,7 +171,8 @@ const encodeClocks = (clocks: Map<number, number>): string => Buffer.from(Y.enco
 /**
  * Webhooks for document events: `document.created`, `document.changed`
  * (debounced per document: `debounceMs` after the last change, at most
- * `maxWaitMs` after the first unreported one) and `document.deleted`, POSTed
+ * `maxWaitMs` after the first unreported one), `document.deleted` and
+ * `document.version.created` (on the instance that saved it), POSTed
  * as JSON (`WebhookPayload`) to every URL, signed with `secret`.
  *
  * Nothing here is on the relay's path: the hooks only queue, and requests go
@@ -222,9 +241,9 @@ export function createWebhooks(options: WebhookOptions): Webhooks {
     dropWarning.unref()
   }
 
-  function enqueue(event: WebhookEvent, document: string, stateVector: string | null, at: number): void {
+  function enqueue(event: WebhookEvent, document: string, stateVector: string | null, at: number, version?: WebhookVersion): void {
     if (urls.length === 0) return
-    const payload: WebhookPayload = { id: randomUUID(), event, document, stateVector, at: new Date(at).toISOString() }
+    const payload: WebhookPayload = { id: randomUUID(), event, document, stateVector, at: new Date(at).toISOString(), ...(version ? { version } : {}) }
     const body = JSON.stringify(payload)
     for (const { url, shownUrl } of urls) {
       if (ready.length + inFlight.size + retrying.size >= maxQueued) {
@@ -344,6 +363,11 @@ export function createWebhooks(options: WebhookOptions): Webhooks {
         pendingChanges.delete(name)
       }
       enqueue(WebhookEvent.DELETED, name, null, Date.now())
+    },
+    versionCreated({ name, version, stateVector }) {
+      if (closed) return
+      const { id, kind, name: versionName, authors } = version
+      enqueue(WebhookEvent.VERSION_CREATED, name, Buffer.from(stateVector).toString('base64'), version.createdAt.getTime(), { id, kind, name: versionName, authors })
     },
     async close({ timeoutMs: closeTimeoutMs = 5000 } = {}) {
       if (closed) return

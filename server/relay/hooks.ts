@@ -1,3 +1,4 @@
+import type { VersionInfo } from '../storage/types.ts'
 import type { Grant } from './grant.ts'
 import type { OriginInfo } from './origin.ts'
 import type { RelayLogger } from './relay-socket.ts'
@@ -26,6 +27,8 @@ export interface RelayHooks {
   storageAppended?(event: { name: string; updates: number; bytes: number; ms: number; error?: Error }): void | Promise<void>
   /** The log was compacted (or failed to be). */
   storageCompacted?(event: { name: string; ms: number; error?: Error }): void | Promise<void>
+  /** A version of a document was saved (automatic, named, or before a restore); `stateVector`: the saved state's (Yjs, v1). */
+  versionCreated?(event: { name: string; version: VersionInfo; stateVector: Uint8Array }): void | Promise<void>
 }
 
 export type HookName = keyof RelayHooks

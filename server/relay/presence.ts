@@ -144,15 +144,20 @@ export class Presence<Owner> {
   names(): string[] {
     const names = new Set<string>()
     for (const entry of this.states.values()) {
-      try {
-        const user = (JSON.parse(entry.stateJson) as { user?: { name?: unknown } } | null)?.user
-        const name = typeof user?.name === 'string' ? user.name.trim().slice(0, MAX_LISTED_NAME_LENGTH) : ''
-        if (name) names.add(name)
-      } catch {
-        // Decoding checked the JSON; a state that still cannot be read names nobody.
-      }
+      const name = userName(entry.stateJson)
+      if (name) names.add(name)
     }
     return [...names].sort((a, b) => a.localeCompare(b))
+  }
+
+  /** The name (`user.name`) the first of `clientIds` with one goes by, or null (for a version's authors). */
+  nameOf(clientIds: Iterable<number>): string | null {
+    for (const clientId of clientIds) {
+      const state = this.states.get(clientId)
+      const name = state ? userName(state.stateJson) : ''
+      if (name) return name
+    }
+    return null
   }
 
   /** The states of the owners `which` picks, as one awareness update, or null when there are none. */
@@ -188,6 +193,17 @@ export class Presence<Owner> {
       this.removalOrder = this.removalOrder.slice(this.removalHead)
       this.removalHead = 0
     }
+  }
+}
+
+/** A state's `user.name`, trimmed and cut to length; '' when it has none. */
+function userName(stateJson: string): string {
+  try {
+    const user = (JSON.parse(stateJson) as { user?: { name?: unknown } } | null)?.user
+    return typeof user?.name === 'string' ? user.name.trim().slice(0, MAX_LISTED_NAME_LENGTH) : ''
+  } catch {
+    // Decoding checked the JSON; a state that still cannot be read names nobody.
+    return ''
   }
 }
 

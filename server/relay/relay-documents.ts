@@ -1,11 +1,12 @@
 import type * as Y from 'yjs'
 import { CloseCode } from '../../shared/close-codes.ts'
-import type { DocumentStorage } from '../storage/types.ts'
+import type { DocumentStorage, VersionInfo } from '../storage/types.ts'
 import type { GrantedUser } from './grant.ts'
 import type { HookRunner } from './hooks.ts'
 import type { Room } from './room.ts'
 import { NotEmptyError } from './update-pipeline.ts'
 import type { RoomRegistry } from './room-registry.ts'
+import type { VersionAuthorship } from './version-authors.ts'
 
 /** A document opened from the server side (the HTTP API, a script): it stays loaded until `release`. */
 export interface DocumentHandle {
@@ -20,6 +21,16 @@ export interface DocumentHandle {
    * when it adds nothing (`unchanged`); rejects with `DocumentRefusal`.
    */
   submit(update: Uint8Array, origin?: { label?: string; user?: GrantedUser; onlyIfEmpty?: boolean }): Promise<'accepted' | 'unchanged'>
+  /**
+   * Save a version of the document as committed now: `named` (someone named
+   * it) or `restore` (the state before a restore). Its state and authors
+   * (who edited since the previous version) are taken at the call, before
+   * anything else can change the document. Resolves once stored; rejects
+   * with `DocumentRefusal('gone')` for a deleted document, or the storage's error.
+   */
+  saveVersion(what: { kind: 'named' | 'restore'; name: string }): Promise<VersionInfo>
+  /** Who edited since the last version, and the Yjs client IDs each wrote with (not taken: the next version still gets them). */
+  pendingAuthorship(): VersionAuthorship
   release(): void
 }
 
@@ -67,6 +78,10 @@ export interface DocumentAccess {
   deleteDocument(name: string): Promise<boolean>
   /** Stored documents in name order, after the cursor `after`, at most `limit`. */
   listDocuments(options: { prefix?: string; after?: string; limit: number }): Promise<DocumentInfo[]>
+  /** A document's versions, newest first (none for an unknown document). */
+  listVersions(name: string): Promise<VersionInfo[]>
+  /** One version with its state (a Yjs update), or null for an unknown or malformed id. */
+  loadVersion(name: string, id: string): Promise<{ info: VersionInfo; state: Uint8Array } | null>
 }
 
 export function createDocumentAccess(registry: RoomRegistry, storage: DocumentStorage, hooks: HookRunner, closing: () => boolean): DocumentAccess {
@@ -91,6 +106,11 @@ export function createDocumentAccess(registry: RoomRegistry, storage: DocumentSt
         }
         return 'accepted'
       },
+      saveVersion(what) {
+        if (room.deleted) return Promise.reject(new DocumentRefusal('gone', 'the document was deleted'))
+        return room.versions.save(what)
+      },
+      pendingAuthorship: () => room.versions.pendingAuthorship(),
       release() {
         if (released) return
         released = true
@@ -140,6 +160,8 @@ export function createDocumentAccess(registry: RoomRegistry, storage: DocumentSt
         return { ...info, connections: room?.connections.size ?? 0, people: room?.peopleNames() ?? [] }
       })
     },
+    listVersions: (name) => storage.listVersions(name),
+    loadVersion: (name, id) => storage.loadVersion(name, id),
   }
   return access
 }

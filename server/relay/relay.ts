@@ -12,6 +12,7 @@ import { createDocumentAccess, type DocumentAccess } from './relay-documents.ts'
 import type { Room } from './room.ts'
 import { RoomRegistry } from './room-registry.ts'
 import type { DocumentBus } from './document-bus.ts'
+import { resolveVersionSettings, type VersionOptions } from './version-settings.ts'
 
 /** Options for `createRelay`. Every field is optional. */
 export interface RelayOptions {
@@ -42,6 +43,12 @@ export interface RelayOptions {
    * be shared too (PostgreSQL). The caller closes the bus after the relay.
    */
   bus?: DocumentBus
+  /**
+   * Versions the relay saves by itself (when editing settles, at most one
+   * per interval) and how long it keeps them; see `VersionOptions`. Named
+   * and restore versions are saved through `DocumentHandle.saveVersion`.
+   */
+  versions?: VersionOptions
 }
 
 /** Counts for `/healthz` and tests. */
@@ -143,6 +150,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
       writeRetryMs: nonNegative('writeRetryMs', options.writeRetryMs, 250),
       limits: relayLimits,
       bus: options.bus,
+      versions: resolveVersionSettings(options.versions),
     },
     namesReady,
   )

@@ -70,12 +70,15 @@ export class RoomRegistry {
     return this.loaded.size
   }
 
-  /** Unload a room nobody uses: once its writes are committed, it leaves memory. */
+  /**
+   * Unload a room nobody uses: once its writes are committed (and its edits
+   * not in a version yet saved as one), it leaves memory.
+   */
   async unload(room: Room, options: { force?: boolean } = {}): Promise<void> {
     if (this.loaded.get(room.name) !== room || (!room.idle && !options.force)) return
     this.loading.delete(room.name)
     this.loaded.delete(room.name)
-    const entry = { room, done: room.flush().then(() => room.destroy()) }
+    const entry = { room, done: room.flush().then(() => room.versions.saveUnversioned()).then(() => room.destroy()) }
     this.unloading.set(room.name, entry)
     try {
       await entry.done
@@ -114,6 +117,7 @@ export class RoomRegistry {
       ...[...this.loaded.values()].map(async (room) => {
         for (const connection of room.connections) room.leave(connection)
         await room.flush()
+        await room.versions.saveUnversioned()
         room.destroy()
       }),
       ...[...this.unloading.values()].map((entry) => entry.done),

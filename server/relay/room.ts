@@ -8,10 +8,13 @@ import type { RelayLimits } from './limits.ts'
 import type { UpdateOrigin } from './origin.ts'
 import { Presence, PresenceLimitError } from './presence.ts'
 import { loadDocument } from './room-load.ts'
+import { upgradeStoredFormat } from './format-upgrade.ts'
 import { UpdatePipeline, type SubmitResult } from './update-pipeline.ts'
 import type { WriteSettings } from './room-writes.ts'
 import type { DocumentBus } from './document-bus.ts'
 import { RoomPeers, type PeerRoom } from './room-peers.ts'
+import { RoomVersions } from './room-versions.ts'
+import type { VersionSettings } from './version-settings.ts'
 
 /** What a room needs from the relay that owns it. */
 export interface RoomContext extends WriteSettings {
@@ -27,6 +30,8 @@ export interface RoomContext extends WriteSettings {
   roomIdleMs: number
   /** Other instances sharing the documents (scale-out); absent for a single relay. */
   bus?: DocumentBus
+  /** When versions are saved by themselves and how long they are kept. */
+  versions: VersionSettings
 }
 
 /** Another instance, as the owner of its clients' presence in a room. */
@@ -62,6 +67,10 @@ export class Room {
   deleted = false
   /** The link to other instances holding this document, with a bus. */
   private peers: RoomPeers | null = null
+  /** Its versions: who edited since the last one, automatic saves. */
+  readonly versions: RoomVersions
+  /** Yjs threw on an accepted update: the copy may be half-changed, and is never saved as a version. */
+  private broken = false
 
   private constructor(
     readonly name: string,
@@ -70,6 +79,8 @@ export class Room {
     stored: { head: number; count: number; bytes: number },
   ) {
     this.presence = new Presence<Connection | RemoteInstance>(context.limits)
+    const presenceName = (connection: Connection): string | null => this.presence.nameOf(connection.ownedClientIds)
+    this.versions = new RoomVersions({ ...context, name, doc, settings: context.versions, presenceName, gone: () => this.deleted || this.broken })
     this.pipeline = new UpdatePipeline(
       {
         name,
@@ -81,8 +92,12 @@ export class Room {
         compactAfterBytes: context.compactAfterBytes,
         writeRetryMs: context.writeRetryMs,
         connections: () => this.connections,
-        onBroken: () => context.onBroken(this),
+        onBroken: () => {
+          this.broken = true
+          context.onBroken(this)
+        },
         publish: context.bus ? (update) => this.peers?.publishUpdate(update) : undefined,
+        onCommitted: (origin, clients) => this.versions.committed(origin, clients),
       },
       doc,
       stored,
@@ -105,6 +120,8 @@ export class Room {
       // Out of the log, into the quarantine, in one transaction: the next load starts clean.
       await room.pipeline.compactNow(loaded.setAside)
     }
+    // Before anyone joins: every way into the document finds it in the current format.
+    await upgradeStoredFormat(room, context.logger)
     context.hooks.emit('documentLoaded', { name, bytes: loaded.bytes, setAside: loaded.setAside.length })
     return room
   }
@@ -204,6 +221,7 @@ export class Room {
   /** Remove a connection, broadcasting the removal of its presence. */
   leave(connection: Connection): void {
     if (!this.connections.delete(connection)) return
+    this.versions.connectionLeaving(connection)
     this.relayPresence(this.presence.removeAll(connection.ownedClientIds))
     if (this.connections.size === 0) this.scheduleIdleCheck()
   }
@@ -282,6 +300,7 @@ export class Room {
     this.presenceTimer = null
     this.peers?.close()
     this.peers = null
+    this.versions.stop()
     this.pipeline.destroy()
     this.doc.destroy()
   }

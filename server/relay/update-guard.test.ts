@@ -1,6 +1,7 @@
 import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { FRAGMENT_NAME } from '../../shared/schema.ts'
 import { createRandom, testSeed } from '../../tests/support/harness.ts'
 import { DEFAULT_LIMITS, type RelayLimits } from './limits.ts'
 import { PendingOverlay } from './pending-overlay.ts'
@@ -92,7 +93,7 @@ describe('guardUpdate: what Yjs produces passes whole', () => {
     source.getText('t').insert(0, 'hello')
     source.getMap('m').set('k', new Y.Text('nested'))
     source.getText('t').delete(1, 2)
-    source.getXmlFragment('prosemirror').insert(0, [new Y.XmlElement('paragraph')])
+    source.getXmlFragment(FRAGMENT_NAME).insert(0, [new Y.XmlElement('paragraph')])
     const relay = new Y.Doc()
     for (const update of updates) {
       const result = guardUpdate(relay, null, update, limits)

@@ -22,6 +22,8 @@ export interface PipelineContext extends WriteSettings {
   onBroken(): void
   /** Tell the other instances of a committed update (scale-out); not called for theirs. */
   publish?(update: Uint8Array): void
+  /** An update was committed and applied: from `origin`, adding to the Yjs clients `clients` (who edited, for versions). */
+  onCommitted?(origin: UpdateOrigin, clients: Iterable<number>): void
 }
 
 /** What became of a submitted update. */
@@ -223,6 +225,7 @@ export class UpdatePipeline {
       if (connection !== from) connection.send(write.frame)
     }
     if (origin.kind !== 'instance') this.context.publish?.(write.update)
+    this.context.onCommitted?.(origin, footprint.structs.keys())
     if (this.context.hooks.wants('updateCommitted')) {
       this.context.hooks.emit('updateCommitted', { name: this.context.name, update: write.update, origin: originInfo(origin), created: !this.existed })
     }

@@ -1,5 +1,6 @@
 import { describeRange } from './describe-range.ts'
-import type { DocumentStorage, QuarantinedUpdate, StoredDocument, StoredDocumentInfo } from './types.ts'
+import type { DocumentStorage, QuarantinedUpdate, StoredDocument, StoredDocumentInfo, VersionInfo } from './types.ts'
+import { checkNewVersion, type CheckedVersion } from './version-fields.ts'
 
 interface MemoryLog {
   /**
@@ -12,11 +13,23 @@ interface MemoryLog {
   nextHead: number
 }
 
+/** A saved version; `id` is the storage's counter, never reused. */
+interface MemoryVersion extends CheckedVersion {
+  id: number
+}
+
 /** The latest of the entries' times; null when none has one. */
 function latest(entries: readonly { at: number | null }[]): number | null {
   let found: number | null = null
   for (const { at } of entries) if (at !== null && (found === null || at > found)) found = at
   return found
+}
+
+/** Move `from`'s entry, if it has one, to `to`. */
+function moveEntry<T>(map: Map<string, T>, from: string, to: string): void {
+  if (!map.has(from)) return
+  map.set(to, map.get(from)!)
+  map.delete(from)
 }
 
 /**
@@ -27,6 +40,9 @@ function latest(entries: readonly { at: number | null }[]): number | null {
 export function createMemoryStorage(): DocumentStorage {
   const logs = new Map<string, MemoryLog>()
   const quarantines = new Map<string, QuarantinedUpdate[]>()
+  /** Each document's versions, oldest first. */
+  const versions = new Map<string, MemoryVersion[]>()
+  let nextVersionId = 1
 
   const logOf = (name: string): MemoryLog => {
     let log = logs.get(name)
@@ -49,6 +65,15 @@ export function createMemoryStorage(): DocumentStorage {
     update: entry.update.slice(),
     reason: entry.reason,
     at: new Date(entry.at.getTime()),
+  })
+  const versionInfo = (version: MemoryVersion): VersionInfo => ({
+    id: String(version.id),
+    name: version.name,
+    kind: version.kind,
+    createdAt: new Date(version.createdAt),
+    authors: [...version.authors],
+    clients: { ...version.clients },
+    bytes: version.state.byteLength,
   })
 
   return {
@@ -92,19 +117,17 @@ export function createMemoryStorage(): DocumentStorage {
     async rename(from, to) {
       const log = logs.get(from)
       if (!log) throw new Error(`rename: no document "${from}"`)
-      // A quarantine without a log cannot arise through this interface; refusing it too means a rename never merges.
-      if (logs.has(to) || quarantines.has(to)) throw new Error(`rename: "${to}" already exists`)
+      // A quarantine or versions without a log cannot arise through this interface; refusing them too means a rename never merges.
+      if (logs.has(to) || quarantines.has(to) || versions.has(to)) throw new Error(`rename: "${to}" already exists`)
       logs.delete(from)
       logs.set(to, log)
-      const quarantine = quarantines.get(from)
-      if (quarantine) {
-        quarantines.delete(from)
-        quarantines.set(to, quarantine)
-      }
+      moveEntry(quarantines, from, to)
+      moveEntry(versions, from, to)
     },
     async delete(name) {
       logs.delete(name)
       quarantines.delete(name)
+      versions.delete(name)
     },
     async list() {
       return [...logs.keys()]
@@ -133,9 +156,35 @@ export function createMemoryStorage(): DocumentStorage {
         }
       })
     },
+    // Checked (and the bytes copied) before anything changes; the log check and the insert are one synchronous step.
+    async saveVersion(document, version) {
+      const checked = checkNewVersion(version)
+      if ((logs.get(document)?.entries.length ?? 0) === 0) throw new Error(`saveVersion: no document "${document}"`)
+      const saved: MemoryVersion = { ...checked, id: nextVersionId++ }
+      versions.set(document, [...(versions.get(document) ?? []), saved])
+      return versionInfo(saved)
+    },
+    async listVersions(document) {
+      return (versions.get(document) ?? []).map(versionInfo).reverse()
+    },
+    async loadVersion(document, id) {
+      // Ids are compared as the text they were handed out as: anything else is unknown, malformed or not.
+      const found = versions.get(document)?.find((version) => String(version.id) === id)
+      return found ? { info: versionInfo(found), state: found.state.slice() } : null
+    },
+    async deleteVersions(document, ids) {
+      const held = versions.get(document)
+      if (!held) return
+      const removed = new Set(ids)
+      const kept = held.filter((version) => !removed.has(String(version.id)))
+      // A document without versions holds no entry, so `rename` can tell.
+      if (kept.length > 0) versions.set(document, kept)
+      else versions.delete(document)
+    },
     async close() {
       logs.clear()
       quarantines.clear()
+      versions.clear()
     },
   }
 }

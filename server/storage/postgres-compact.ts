@@ -46,8 +46,8 @@ export interface CompactionTables {
 
 /**
  * Take the document's advisory lock until the end of the current transaction.
- * Held by compaction, `appendIfEmpty` and `delete`, which each read the log
- * and then write on the strength of what they read.
+ * Held by compaction, `appendIfEmpty`, `delete` and `saveVersion`, which
+ * each read the log and then write on the strength of what they read.
  */
 export async function lockDocument(client: pg.ClientBase, name: string): Promise<void> {
   await client.query('SELECT pg_advisory_xact_lock($1::int4, hashtext($2))', [DOCUMENT_LOCK_CLASS, name])

@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { describeRange } from './describe-range.ts'
 import { compactDocument, lockDocument, toBuffer } from './postgres-compact.ts'
+import { createPostgresVersions } from './postgres-versions.ts'
 import type { DocumentStorage, StoredDocument, StoredDocumentInfo } from './types.ts'
 
 /** Options for `createPostgresStorage`. */
@@ -14,7 +15,7 @@ export interface PostgresStorageOptions {
 }
 
 /** Bump when the schema changes, and add the step to `migrations`. */
-const SCHEMA_VERSION = 3
+const SCHEMA_VERSION = 4
 
 const migrations = (schema: string): Record<number, string> => ({
   1: `
@@ -50,6 +51,23 @@ const migrations = (schema: string): Record<number, string> => ({
     ALTER TABLE ${schema}.collab_updates ALTER COLUMN at SET DEFAULT now();
     ALTER TABLE ${schema}.collab_updates ALTER COLUMN doc TYPE TEXT COLLATE "C";
   `,
+  // Saved versions (postgres-versions.ts): a table of their own, which
+  // compaction of the log never touches. authors and clients are JSON kept
+  // as text, as written: nothing queries inside them, and jsonb would
+  // reorder an object's keys.
+  4: `
+    CREATE TABLE ${schema}.collab_versions (
+      id         BIGSERIAL PRIMARY KEY,
+      doc        TEXT NOT NULL,
+      name       TEXT,
+      kind       TEXT NOT NULL CHECK (kind IN ('auto', 'named', 'restore')),
+      created_at TIMESTAMPTZ NOT NULL,
+      authors    TEXT NOT NULL,
+      clients    TEXT NOT NULL,
+      state      BYTEA NOT NULL
+    );
+    CREATE INDEX collab_versions_by_doc ON ${schema}.collab_versions (doc, id);
+  `,
 })
 
 /**
@@ -81,6 +99,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   }
   const table = `${schema}.collab_updates`
   const quarantine = `${schema}.collab_quarantine`
+  const versions = `${schema}.collab_versions`
 
   /** Run `work` in one transaction on one pooled connection. */
   const transaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
@@ -99,6 +118,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   }
 
   return {
+    ...createPostgresVersions(pool, { log: table, versions }, transaction),
     async load(name): Promise<StoredDocument> {
       const result = await pool.query<{ seq: string; data: Buffer }>(
         `SELECT seq, data FROM ${table} WHERE doc = $1 ORDER BY seq`,
@@ -161,17 +181,20 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
         // Appends and compactions wait for the rename to commit before they
         // write to the log, so none can slip in under `to` between the check
         // and the move (a compaction that read `from` before then finds its
-        // rows gone and rolls back). Renames are rare (start-up), so the pause is too.
+        // rows gone and rolls back), nor can a version be saved under `from`
+        // (postgres-versions.ts). Renames are rare (start-up), so the pause is too.
         await client.query(`LOCK TABLE ${table} IN SHARE ROW EXCLUSIVE MODE`)
         const taken = await client.query(
-          `SELECT 1 FROM ${table} WHERE doc = $1 UNION ALL SELECT 1 FROM ${quarantine} WHERE doc = $1 LIMIT 1`,
+          `SELECT 1 FROM ${table} WHERE doc = $1 UNION ALL SELECT 1 FROM ${quarantine} WHERE doc = $1
+           UNION ALL SELECT 1 FROM ${versions} WHERE doc = $1 LIMIT 1`,
           [to],
         )
-        // A quarantine without a log cannot arise through this interface; refusing it too means a rename never merges.
+        // A quarantine or versions without a log cannot arise through this interface; refusing them too means a rename never merges.
         if (taken.rowCount) throw new Error(`rename: "${to}" already exists`)
         const moved = await client.query(`UPDATE ${table} SET doc = $1 WHERE doc = $2`, [to, from])
         if (!moved.rowCount) throw new Error(`rename: no document "${from}"`)
         await client.query(`UPDATE ${quarantine} SET doc = $1 WHERE doc = $2`, [to, from])
+        await client.query(`UPDATE ${versions} SET doc = $1 WHERE doc = $2`, [to, from])
       })
     },
     async delete(name) {
@@ -181,6 +204,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
         await lockDocument(client, name)
         await client.query(`DELETE FROM ${table} WHERE doc = $1`, [name])
         await client.query(`DELETE FROM ${quarantine} WHERE doc = $1`, [name])
+        await client.query(`DELETE FROM ${versions} WHERE doc = $1`, [name])
       })
     },
     async list() {

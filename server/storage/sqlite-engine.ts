@@ -1,11 +1,12 @@
 import Database from 'better-sqlite3'
 import { describeRange } from './describe-range.ts'
+import { createSqliteVersions } from './sqlite-versions.ts'
 import type { SetAsideUpdate, StoredDocumentInfo } from './types.ts'
 
 type DescribeOptions = { prefix?: string; after?: string; limit: number }
 
 /** Bump when the schema changes, and add the step to `MIGRATIONS`. */
-const SCHEMA_VERSION = 3
+const SCHEMA_VERSION = 4
 const MIGRATIONS: Record<number, string> = {
   1: `
     CREATE TABLE updates (
@@ -30,6 +31,23 @@ const MIGRATIONS: Record<number, string> = {
   // written before have none (NULL): when they were written is not known.
   3: `
     ALTER TABLE updates ADD COLUMN at INTEGER;
+  `,
+  // Saved versions (sqlite-versions.ts): a table of their own, which
+  // compaction of the log never touches. The state comes last: listing reads
+  // every other column and length(state), none of which needs the state's
+  // overflow pages.
+  4: `
+    CREATE TABLE versions (
+      id         INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: an id kept by a client never names another version
+      doc        TEXT NOT NULL,
+      name       TEXT,                              -- NULL for an automatic version
+      kind       TEXT NOT NULL CHECK (kind IN ('auto', 'named', 'restore')),
+      created_at INTEGER NOT NULL,                  -- ms since the epoch
+      authors    TEXT NOT NULL,                     -- JSON: array of names
+      clients    TEXT NOT NULL,                     -- JSON: client ID (decimal) to name
+      state      BLOB NOT NULL
+    );
+    CREATE INDEX versions_by_doc ON versions (doc, id);
   `,
 }
 
@@ -138,16 +156,19 @@ export function createSqliteEngine(db: Database.Database) {
     for (const update of updates) head = Number(insert.run(null, name, update, at).lastInsertRowid)
     return head
   })
+  const versions = createSqliteVersions(db)
   const renameTx = db.transaction((from: string, to: string) => {
     if (!hasLog.get(from)) throw new Error(`rename: no document "${from}"`)
-    // A quarantine without a log cannot arise through this interface; refusing it too means a rename never merges.
-    if (hasLog.get(to) || hasQuarantine.get(to)) throw new Error(`rename: "${to}" already exists`)
+    // A quarantine or versions without a log cannot arise through this interface; refusing them too means a rename never merges.
+    if (hasLog.get(to) || hasQuarantine.get(to) || versions.has(to)) throw new Error(`rename: "${to}" already exists`)
     renameLog.run(to, from)
     renameQuarantine.run(to, from)
+    versions.move(from, to)
   })
   const deleteTx = db.transaction((name: string) => {
     deleteDoc.run(name)
     deleteQuarantined.run(name)
+    versions.deleteAll(name)
   })
 
 
@@ -204,6 +225,10 @@ export function createSqliteEngine(db: Database.Database) {
           updatedAt: row.at === null ? null : new Date(row.at),
         }))
     },
+    saveVersion: versions.save,
+    listVersions: versions.list,
+    loadVersion: versions.load,
+    deleteVersions: versions.delete,
     close(): void {
       db.close()
     },

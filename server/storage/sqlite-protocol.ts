@@ -1,5 +1,6 @@
 /** Messages between the SQLite storage (main thread) and its worker (sqlite-worker.ts). */
 import type { SetAsideUpdate } from './types.ts'
+import type { CheckedVersion } from './version-fields.ts'
 
 export interface SqliteWorkerData {
   file: string
@@ -17,6 +18,11 @@ type Request =
   | { op: 'delete'; name: string }
   | { op: 'list' }
   | { op: 'describe'; options: { prefix?: string; after?: string; limit: number } }
+  /** Checked (and copied) on the main thread: the worker stores it as it comes. */
+  | { op: 'saveVersion'; document: string; version: CheckedVersion }
+  | { op: 'listVersions'; document: string }
+  | { op: 'loadVersion'; document: string; versionId: string }
+  | { op: 'deleteVersions'; document: string; ids: string[] }
   /** Commits the appends received so far (and answers once they are). */
   | { op: 'flush' }
   | { op: 'close' }

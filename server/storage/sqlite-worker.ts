@@ -87,6 +87,14 @@ function run(request: Exclude<SqliteRequest, { op: 'append' }>): unknown {
       return engine.list()
     case 'describe':
       return engine.describe(request.options)
+    case 'saveVersion':
+      return engine.saveVersion(request.document, request.version)
+    case 'listVersions':
+      return engine.listVersions(request.document)
+    case 'loadVersion':
+      return engine.loadVersion(request.document, request.versionId)
+    case 'deleteVersions':
+      return engine.deleteVersions(request.document, request.ids)
     case 'flush':
       return null
     case 'close':

@@ -5,7 +5,8 @@ import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { openDatabase, type PackedLog } from './sqlite-engine.ts'
 import type { SqliteRequest, SqliteResponse, SqliteWorkerData } from './sqlite-protocol.ts'
-import type { DocumentStorage, StoredDocument, StoredDocumentInfo } from './types.ts'
+import type { DocumentStorage, StoredDocument, StoredDocumentInfo, VersionInfo } from './types.ts'
+import { checkNewVersion } from './version-fields.ts'
 
 /** Options for `createSqliteStorage`. */
 export interface SqliteStorageOptions {
@@ -150,6 +151,16 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
     delete: (name) => (sendQueue(), ask({ op: 'delete', name })),
     list: () => (sendQueue(), ask<string[]>({ op: 'list' })),
     describe: (options) => (sendQueue(), ask<StoredDocumentInfo[]>({ op: 'describe', options })),
+    // Appends called for before a version is saved commit first: a document's first version finds the log it follows.
+    async saveVersion(document, version) {
+      const checked = checkNewVersion(version)
+      sendQueue()
+      return ask<VersionInfo>({ op: 'saveVersion', document, version: checked })
+    },
+    listVersions: (document) => (sendQueue(), ask<VersionInfo[]>({ op: 'listVersions', document })),
+    loadVersion: (document, id) =>
+      (sendQueue(), ask<{ info: VersionInfo; state: Uint8Array } | null>({ op: 'loadVersion', document, versionId: id })),
+    deleteVersions: (document, ids) => (sendQueue(), ask<void>({ op: 'deleteVersions', document, ids: [...ids] })),
     async close() {
       if (closed) return
       // Appends called for before close are sent first, and commit before the database closes.

@@ -48,6 +48,42 @@ export interface StoredDocumentInfo {
   updatedAt: Date | null
 }
 
+/** A saved version of a document, without its state. */
+export interface VersionInfo {
+  /**
+   * Opaque, unique within the document; increasing with creation order (the
+   * SQL backends use a row id, as a decimal string). Never reused, even once
+   * the version is deleted, so an id a client kept can never name another version.
+   */
+  id: string
+  /** The name someone gave it; null for an automatic version. */
+  name: string | null
+  /** 'auto' (editing settled), 'named' (someone named it), 'restore' (the state saved just before a restore, so the restore can be undone). */
+  kind: 'auto' | 'named' | 'restore'
+  createdAt: Date
+  /** Names of the people who edited since the previous version, distinct, in first-edit order. */
+  authors: string[]
+  /** Which Yjs client IDs those people wrote with, for attributing changes: client ID (decimal) → name. */
+  clients: Record<string, string>
+  /** Bytes of the stored state. */
+  bytes: number
+}
+
+/**
+ * A version to save. Storage keeps the fields as given (names, authors and
+ * client IDs are the caller's to check); it refuses only what it could not
+ * store the same way in every backend (see `checkNewVersion`).
+ */
+export interface NewVersion {
+  /** The document's whole state (a Yjs update), stored byte for byte. */
+  state: Uint8Array
+  name: string | null
+  kind: VersionInfo['kind']
+  createdAt: Date
+  authors: readonly string[]
+  clients: Readonly<Record<string, string>>
+}
+
 export interface DocumentStorage {
   /** The document's log, or an empty log when it was never written. Rejects when storage fails. */
   load(name: string): Promise<StoredDocument>
@@ -86,20 +122,43 @@ export interface DocumentStorage {
   /** The document's quarantined updates, oldest first. */
   quarantined(name: string): Promise<QuarantinedUpdate[]>
   /**
-   * Move a document's whole log (and quarantine) to a new name, in one
-   * transaction. Rejects, changing nothing, when `to` already has a log.
+   * Move a document's whole log (and quarantine and versions) to a new name,
+   * in one transaction. Rejects, changing nothing, when `to` already has a
+   * log (or a quarantine or versions: a rename never merges).
    */
   rename(from: string, to: string): Promise<void>
-  /** Forget the document (its log and its quarantine). */
+  /** Forget the document (its log, its quarantine and its versions), in one transaction. */
   delete(name: string): Promise<void>
-  /** Names of every stored document. */
+  /** Names of every stored document (those with a log). */
   list(): Promise<string[]>
   /**
-   * Stored documents with their size and last change, in name order (by
-   * UTF-8 bytes): those starting with `prefix`, after the name `after`, at
-   * most `limit`.
+   * Stored documents (those with a log) with their size and last change, in
+   * name order (by UTF-8 bytes): those starting with `prefix`, after the name
+   * `after`, at most `limit`. Versions count neither as a document nor in its bytes.
    */
   describe(options: { prefix?: string; after?: string; limit: number }): Promise<StoredDocumentInfo[]>
+  /**
+   * Save a version of a document, beside its log: compaction never touches
+   * versions, `rename` moves them and `delete` removes them.
+   *
+   * Rejects, saving nothing, when the document has no log. Checked in the
+   * same transaction as the insert, and in turn with `delete` and `rename`:
+   * a version saved as its document is deleted (a settle timer firing late,
+   * another instance) would otherwise outlive it, unseen by `list`, and turn
+   * up in the history of the next document given that name. So versions
+   * without a log cannot arise through this interface, and `list` and
+   * `describe` need look at logs only.
+   *
+   * Rejects with a RangeError or TypeError, saving nothing, when a field
+   * is not of its type (see `checkNewVersion`).
+   */
+  saveVersion(document: string, version: NewVersion): Promise<VersionInfo>
+  /** The document's versions, newest (last saved) first; none for an unknown document. */
+  listVersions(document: string): Promise<VersionInfo[]>
+  /** A version with its state; null for an id that is unknown, another document's, or malformed (never a rejection for the id). */
+  loadVersion(document: string, id: string): Promise<{ info: VersionInfo; state: Uint8Array } | null>
+  /** Remove versions of the document (retention thinning), in one transaction; unknown or malformed ids are ignored. */
+  deleteVersions(document: string, ids: readonly string[]): Promise<void>
   /** Release connections and file handles; pending writes finish first. */
   close(): Promise<void>
 }

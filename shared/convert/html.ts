@@ -1,9 +1,15 @@
 /**
  * HTML both ways through the schema's own rules: `toDOM` to write,
  * `parseDOM` to read (prosemirror-model's `DOMSerializer` and `DOMParser`).
+ * The elements are Tiptap's: tables (`<table>`, `<th>`, `<td>`), task lists
+ * (`<ul data-type="taskList">` of `<li data-type="taskItem"
+ * data-checked="true">`), images (`<img src alt title width height>`).
  * Reading keeps only what the schema knows, so `<script>`, `<style>`, event
- * handler attributes, `<img>`, `<svg>` and `<iframe>` never become content
- * (their text may, as plain text); links then pass `cleanDocument`.
+ * handler attributes, `<svg>` and `<iframe>` never become content (their
+ * text may, as plain text), and of an `<img>` only its address, alt text,
+ * title and size; links and image addresses then pass `cleanDocument`
+ * (an image from a `javascript:` or `data:` address, or any other the
+ * schema's `safeImageSrc` refuses, is dropped there).
  *
  * The DOM is a parameter, not a global: the browser passes its own, the
  * server a DOM implementation (the relay uses linkedom,

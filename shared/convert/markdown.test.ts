@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { cleanDocument } from './clean.ts'
 import { parseMarkdown, toMarkdown } from './markdown.ts'
+import { schema } from '../schema.ts'
 import { toPlainText } from './text.ts'
 
 const read = (markdown: string) => cleanDocument(parseMarkdown(markdown))
@@ -13,7 +14,7 @@ const EVERYTHING = `# Title
 
 ### Third
 
-#### Fourth becomes third
+#### Fourth
 
 Some **bold**, *italic*, ~~strike~~, \`code\`, a [link](https://example.com "with title"), <b>not html</b>,
 a soft line break and a hard one\\
@@ -25,6 +26,15 @@ here, and *mixed **nesting***.
   - nested b
     1. deeper
 - three
+
+* [ ] todo
+* [x] done *now*
+  * [ ] nested task
+
+| Name | **Status** | Note |
+|:-----|:------:|----:|
+| one | \`a\\|b\` | [x](https://x.example) |
+| two |
 
 3. three
 4. four
@@ -40,20 +50,23 @@ let x = 1 *2* # not a heading
 
 ---
 
-![alt text](https://example.com/x.png) <https://auto.example> 1\\. not a list * star _under_`
+![alt text](https://example.com/x.png "A title") <https://auto.example> 1\\. not a list * star _under_`
 
 describe('Markdown', () => {
   it('reads every construct of the schema', () => {
-    expect(names('# a\n\n## b\n\n### c\n\np\n\n- l\n\n1. o\n\n> q\n\n```\nc\n```\n\n---')).toEqual([
+    expect(names('# a\n\n## b\n\n### c\n\np\n\n- l\n\n1. o\n\n- [ ] t\n\n> q\n\n```\nc\n```\n\n---\n\n| h |\n|---|\n| c |\n\n![i](/i.png)')).toEqual([
       'heading',
       'heading',
       'heading',
       'paragraph',
-      'bullet_list',
-      'ordered_list',
+      'bulletList',
+      'orderedList',
+      'taskList',
       'blockquote',
-      'code_block',
-      'horizontal_rule',
+      'codeBlock',
+      'horizontalRule',
+      'table',
+      'image',
     ])
     const inline = read('**b** *i* ~~s~~ `c` [l](https://x.example)\\\nnext').firstChild!
     const marksOf = (text: string) => {
@@ -68,22 +81,119 @@ describe('Markdown', () => {
     expect(marksOf('s')).toEqual(['strike'])
     expect(marksOf('c')).toEqual(['code'])
     expect(marksOf('l')).toEqual(['link'])
-    expect(inline.content.content.some((child) => child.type.name === 'hard_break')).toBe(true)
+    expect(inline.content.content.some((child) => child.type.name === 'hardBreak')).toBe(true)
   })
 
   it('nests lists and keeps the start number of a numbered one', () => {
     const doc = read('3. a\n   - b\n     - c')
     const list = doc.firstChild!
-    expect(list.type.name).toBe('ordered_list')
-    expect(list.attrs.order).toBe(3)
+    expect(list.type.name).toBe('orderedList')
+    expect(list.attrs.start).toBe(3)
     const inner = list.firstChild!.child(1)
-    expect(inner.type.name).toBe('bullet_list')
-    expect(inner.firstChild!.child(1).type.name).toBe('bullet_list')
+    expect(inner.type.name).toBe('bulletList')
+    expect(inner.firstChild!.child(1).type.name).toBe('bulletList')
   })
 
-  it('keeps headings within the editor’s three levels', () => {
-    expect(parseMarkdown('###### six').firstChild!.attrs.level).toBe(3)
-    expect(toMarkdown(read('#### four'))).toBe('### four')
+  it('keeps heading levels 1 to 6, as Tiptap documents have them', () => {
+    expect(parseMarkdown('###### six').firstChild!.attrs.level).toBe(6)
+    expect(toMarkdown(read('#### four'))).toBe('#### four')
+  })
+
+  it('reads and writes task lists: a bullet list whose items all have a box', () => {
+    const doc = read('- [ ] open\n- [x] done\n  - [X] nested\n- [ ]')
+    expect(doc.toJSON()).toEqual({
+      type: 'doc',
+      content: [
+        {
+          type: 'taskList',
+          content: [
+            { type: 'taskItem', attrs: { checked: false }, content: [{ type: 'paragraph', content: [{ type: 'text', text: 'open' }] }] },
+            {
+              type: 'taskItem',
+              attrs: { checked: true },
+              content: [
+                { type: 'paragraph', content: [{ type: 'text', text: 'done' }] },
+                { type: 'taskList', content: [{ type: 'taskItem', attrs: { checked: true }, content: [{ type: 'paragraph', content: [{ type: 'text', text: 'nested' }] }] }] },
+              ],
+            },
+            { type: 'taskItem', attrs: { checked: false }, content: [{ type: 'paragraph' }] },
+          ],
+        },
+      ],
+    })
+    expect(toMarkdown(doc)).toBe('- [ ] open\n- [x] done\n  - [x] nested\n- [ ] ')
+    // A list with one item without a box is a bullet list; escaped boxes are text and stay escaped.
+    expect(names('- [ ] a\n- b')).toEqual(['bulletList'])
+    const escaped = read('- \\[ ] not a task')
+    expect(escaped.firstChild!.type.name).toBe('bulletList')
+    expect(escaped.textContent).toBe('[ ] not a task')
+    expect(names(toMarkdown(escaped))).toEqual(['bulletList'])
+  })
+
+  it('reads and writes pipe tables: the first row as header cells, alignment per column, `|` escaped', () => {
+    const doc = read('| a | **b** |\n|:--|--:|\n| 1 | `x\\|y` |\n| 2 |')
+    const table = doc.firstChild!
+    expect(table.type.name).toBe('table')
+    expect(table.child(0).content.content.map((cell) => cell.type.name)).toEqual(['tableHeader', 'tableHeader'])
+    expect(table.child(1).content.content.map((cell) => [cell.type.name, cell.attrs.align, cell.textContent])).toEqual([
+      ['tableCell', 'left', '1'],
+      ['tableCell', 'right', 'x|y'],
+    ])
+    // Cells hold paragraphs, as Tiptap's do; a missing cell is an empty one.
+    expect(table.child(2).child(1).toJSON()).toEqual({ type: 'tableCell', attrs: { colspan: 1, rowspan: 1, colwidth: null, align: 'right' }, content: [{ type: 'paragraph' }] })
+    expect(toMarkdown(doc)).toBe('| a | **b** |\n| :-- | --: |\n| 1 | `x\\|y` |\n| 2 |  |')
+  })
+
+  it('writes a cell holding more than a paragraph as its text on one line, and a spanning cell followed by empty ones', () => {
+    const cell = (content: unknown[], attrs: Record<string, unknown> = {}) => ({ type: 'tableCell', attrs, content })
+    const p = (text: string) => ({ type: 'paragraph', content: [{ type: 'text', text }] })
+    const doc = cleanDocument(
+      schema.nodeFromJSON({
+        type: 'doc',
+        content: [
+          {
+            type: 'table',
+            content: [
+              { type: 'tableRow', content: [cell([p('wide')], { colspan: 2 }), cell([p('c')])] },
+              { type: 'tableRow', content: [cell([p('two'), p('paragraphs | here')]), cell([{ type: 'bulletList', content: [{ type: 'listItem', content: [p('*item*')] }] }]), cell([p('x')])] },
+            ],
+          },
+        ],
+      }),
+    )
+    expect(toMarkdown(doc)).toBe('| wide |  | c |\n| --- | --- | --- |\n| two paragraphs \\| here | \\*item\\* | x |')
+  })
+
+  it('reads images as blocks: one inside a paragraph splits it; alt, title and a safe address are kept', () => {
+    const doc = read('before ![alt *text*](https://example.com/a.png "The title") after\n\n![](/relative.png)')
+    expect(doc.toJSON().content).toEqual([
+      { type: 'paragraph', content: [{ type: 'text', text: 'before' }] },
+      { type: 'image', attrs: { src: 'https://example.com/a.png', alt: 'alt text', title: 'The title', width: null, height: null } },
+      { type: 'paragraph', content: [{ type: 'text', text: 'after' }] },
+      { type: 'image', attrs: { src: '/relative.png', alt: null, title: null, width: null, height: null } },
+    ])
+    expect(toMarkdown(doc)).toBe('before\n\n![alt text](https://example.com/a.png "The title")\n\nafter\n\n![](/relative.png)')
+    // In a heading or a link, where no block may stand: its alt text.
+    expect(read('# A ![logo](/l.png) heading\n\n[![badge](/b.png)](https://x.example)').textContent).toBe('A logo headingbadge')
+    // In a list item, after the empty paragraph the item must start with, and written back the same.
+    expect(toMarkdown(read('- ![a](/x.png)'))).toBe('- ![a](/x.png)')
+  })
+
+  it('drops images whose address is not http(s) or relative', () => {
+    const doc = read('![a](data:image/png;base64,iVBORw0KGgo=)\n\n![b](javascript:alert(1))\n\n![c](ftp://x.example/c.png)\n\n![d](https://ok.example/d.png)')
+    const images: string[] = []
+    doc.descendants((node) => void (node.type.name === 'image' && images.push(node.attrs.src)))
+    expect(images).toEqual(['https://ok.example/d.png'])
+    // markdown-it refuses `javascript:` itself: that one stays text, as an unsafe link does.
+    expect(doc.textContent).toBe('![b](javascript:alert(1))')
+  })
+
+  it('keeps the language of a fenced code block, and the text of underlined words', () => {
+    const doc = read('```ts title\nlet x\n```')
+    expect(doc.firstChild!.attrs.language).toBe('ts')
+    expect(toMarkdown(doc)).toBe('```ts\nlet x\n```')
+    const underlined = cleanDocument(schema.nodeFromJSON({ type: 'doc', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'under', marks: [{ type: 'underline' }, { type: 'bold' }] }, { type: 'text', text: ' line' }] }] }))
+    expect(toMarkdown(underlined)).toBe('**under** line')
   })
 
   it('round trip: Markdown → document → Markdown gives the same text the second time', () => {
@@ -94,11 +204,23 @@ describe('Markdown', () => {
     expect(read(once).toJSON()).toEqual(read(EVERYTHING).toJSON())
     expect(once).toContain('~~strike~~')
     expect(once).toContain('- nested *a*')
-    expect(once).toContain('```\nlet x = 1 *2* # not a heading\n```')
+    expect(once).toContain('```js\nlet x = 1 *2* # not a heading\n```')
+    // A list right after another of the same markers takes the other marker, or both would read as one.
+    expect(once).toContain('- three\n\n* [ ] todo\n* [x] done *now*\n  - [ ] nested task')
+    expect(once).toContain('| one | `a\\|b` | [x](https://x.example) |')
+    expect(once).toContain('![alt text](https://example.com/x.png "A title")')
   })
 
   it('writes the editor’s own documents as plain, conventional Markdown', () => {
     expect(toMarkdown(read('A *b* **c**\n\n* x\n* y\n\n1) one'))).toBe('A *b* **c**\n\n- x\n- y\n\n1. one')
+  })
+
+  it('keeps lists that follow one another apart, by turns of marker', () => {
+    const doc = read('- a\n\n* b\n\n- [ ] c\n\n1. d\n\n1) e')
+    expect(doc.content.content.map((node) => node.type.name)).toEqual(['bulletList', 'bulletList', 'taskList', 'orderedList', 'orderedList'])
+    // (prosemirror-markdown leaves two blank lines between lists of one type)
+    expect(toMarkdown(doc)).toBe('- a\n\n\n* b\n\n- [ ] c\n\n1. d\n\n\n1) e')
+    expect(read(toMarkdown(doc)).toJSON()).toEqual(doc.toJSON())
   })
 
   it('leaves raw HTML and unsafe links as text, and escapes `<` on the way out', () => {
@@ -122,6 +244,12 @@ describe('plain text', () => {
   it('keeps blocks apart: blank lines between top-level blocks, line breaks inside lists and quotes', () => {
     expect(toPlainText(read('# Plan\n\nFirst *line*\\\nsecond\n\n- one\n- two\n  - nested\n\n> a\n>\n> b\n\n---\n\n```\ncode\n  kept\n```'))).toBe(
       'Plan\n\nFirst line\nsecond\n\none\ntwo\nnested\n\na\nb\n\ncode\n  kept',
+    )
+  })
+
+  it('writes task items with their box, table rows as tab-separated lines, images as their alt text', () => {
+    expect(toPlainText(read('- [ ] open\n- [x] done\n\n| a | b |\n|---|---|\n| 1 | two *words* |\n\n![a chart](/c.png)\n\n![](/no-alt.png)\n\nend'))).toBe(
+      '[ ] open\n[x] done\n\na\tb\n1\ttwo words\n\na chart\n\nend',
     )
   })
 })

@@ -1,44 +1,64 @@
 /**
  * Markdown both ways for the editor's schema (`shared/schema.ts`), with
- * prosemirror-markdown over markdown-it in its CommonMark preset plus `~~strike~~`.
- * No DOM is needed, so the server and the browser use the same code.
+ * prosemirror-markdown over markdown-it in its CommonMark preset plus
+ * GitHub's `~~strike~~`, pipe tables and task lists. No DOM is needed, so
+ * the server and the browser use the same code.
  *
- * What maps onto what: headings (levels 4–6 become 3, the deepest the
- * editor has), paragraphs, bullet and numbered lists (nested; written tight,
- * with `-` and `1.`), block quotes, code blocks (fenced or indented; the
- * fence's language is dropped, the schema keeps none), `---`, hard breaks
- * (`\` at the end of a line), `**bold**`, `*italic*`, `~~strike~~`,
- * `` `code` `` and links. Raw HTML is text, not markup. The schema has no
- * images: `![alt](src)` becomes a link to `src` reading `alt`.
+ * What maps onto what: headings (levels 1–6), paragraphs, bullet and
+ * numbered lists (nested; written tight, with `-` and `1.`), task lists
+ * (`- [ ] a`, `- [x] b`: a bullet list all of whose items have the box),
+ * block quotes, code blocks (fenced or indented; the fence's first word is
+ * the language), `---`, hard breaks (`\` at the end of a line), pipe tables
+ * (the first row is the header row; a cell holding more than one paragraph
+ * is written as its text, on one line; spans are not kept), images
+ * (`![alt](src "title")`, a block of their own: one inside a paragraph
+ * splits it; width and height are not kept), `**bold**`, `*italic*`,
+ * `~~strike~~`, `` `code` `` and links. Underline has no Markdown: its text
+ * stays, plain. Raw HTML is text, not markup. The token-stream rewrites that
+ * fit tables, task lists and images to the schema are in `markdown-tokens.ts`.
  */
 import MarkdownIt from 'markdown-it'
 import { MarkdownParser, MarkdownSerializer, defaultMarkdownSerializer, type MarkdownSerializerState } from 'prosemirror-markdown'
 import type { Node } from 'prosemirror-model'
-import { HEADING_LEVELS, schema } from '../schema.ts'
+import { schema } from '../schema.ts'
+import { imageAlt, schemaBlocks } from './markdown-tokens.ts'
 
-// `html: false`: HTML in Markdown stays literal text. Images are switched off
-// at the tokenizer, so `![alt](src)` reads as `!` and a link.
-const tokenizer = MarkdownIt('commonmark', { html: false }).enable('strikethrough').disable('image')
+// `html: false`: HTML in Markdown stays literal text.
+const tokenizer = MarkdownIt('commonmark', { html: false }).enable(['strikethrough', 'table']).use(schemaBlocks)
 
-const deepestHeading = HEADING_LEVELS[HEADING_LEVELS.length - 1]
+/** A cell's alignment as markdown-it writes it (`style="text-align:center"`). */
+const cellAttrs = (token: { attrGet(name: string): string | null }) => ({ align: /text-align:(left|center|right)/.exec(token.attrGet('style') ?? '')?.[1] ?? null })
 
 const parser = new MarkdownParser(schema, tokenizer, {
   blockquote: { block: 'blockquote' },
   paragraph: { block: 'paragraph' },
-  list_item: { block: 'list_item' },
-  bullet_list: { block: 'bullet_list' },
+  // Keys are markdown-it's token names; values, the schema's (Tiptap's) names.
+  list_item: { block: 'listItem' },
+  bullet_list: { block: 'bulletList' },
   ordered_list: {
-    block: 'ordered_list',
+    block: 'orderedList',
     getAttrs: (token) => {
       const start = Number(token.attrGet('start') ?? 1)
-      return { order: Number.isInteger(start) && start >= 0 ? start : 1 }
+      return { start: Number.isInteger(start) && start >= 0 ? start : 1 }
     },
   },
-  heading: { block: 'heading', getAttrs: (token) => ({ level: Math.min(Number(token.tag.slice(1)), deepestHeading) }) },
-  code_block: { block: 'code_block', noCloseToken: true },
-  fence: { block: 'code_block', noCloseToken: true },
-  hr: { node: 'horizontal_rule' },
-  hardbreak: { node: 'hard_break' },
+  task_list: { block: 'taskList' },
+  task_item: { block: 'taskItem', getAttrs: (token) => ({ checked: token.meta?.checked === true }) },
+  heading: { block: 'heading', getAttrs: (token) => ({ level: Number(token.tag.slice(1)) }) },
+  code_block: { block: 'codeBlock', noCloseToken: true },
+  fence: { block: 'codeBlock', getAttrs: (token) => ({ language: token.info.trim().split(/\s+/)[0] || null }), noCloseToken: true },
+  hr: { node: 'horizontalRule' },
+  table: { block: 'table' },
+  thead: { ignore: true },
+  tbody: { ignore: true },
+  tr: { block: 'tableRow' },
+  th: { block: 'tableHeader', getAttrs: cellAttrs },
+  td: { block: 'tableCell', getAttrs: cellAttrs },
+  image: {
+    node: 'image',
+    getAttrs: (token) => ({ src: token.attrGet('src'), alt: imageAlt(token) || null, title: token.attrGet('title') || null }),
+  },
+  hardbreak: { node: 'hardBreak' },
   em: { mark: 'italic' },
   strong: { mark: 'bold' },
   s: { mark: 'strike' },
@@ -46,17 +66,53 @@ const parser = new MarkdownParser(schema, tokenizer, {
   code_inline: { mark: 'code', noCloseToken: true },
 })
 
-const { image: _image, bullet_list: _bullets, ...commonNodes } = defaultMarkdownSerializer.nodes
+// prosemirror-markdown's serializers, keyed by its own (snake_case) node names.
+const common = defaultMarkdownSerializer.nodes
 
 const serializer = new MarkdownSerializer(
   {
-    ...commonNodes,
-    bullet_list: (state: MarkdownSerializerState, node: Node) => state.renderList(node, '  ', () => '- '),
+    doc: common.doc,
+    text: common.text,
+    paragraph: common.paragraph,
+    heading: common.heading,
+    blockquote: common.blockquote,
+    // prosemirror-markdown's code block writes `params` after the fence: ours is `language`.
+    codeBlock: (state, node, parent, index) => common.code_block(state, withAttrs(node, { params: node.attrs.language ?? '' }), parent, index),
+    horizontalRule: common.horizontal_rule,
+    hardBreak: common.hard_break,
+    listItem: writeListItem,
+    taskItem: writeListItem,
+    bulletList: (state, node, parent, index) => {
+      const bullet = listMarker(parent, index, ['-', '*'])
+      state.renderList(node, '  ', () => `${bullet} `)
+    },
+    taskList: (state, node, parent, index) => {
+      const bullet = listMarker(parent, index, ['-', '*'])
+      state.renderList(node, '  ', (i) => (node.child(i).attrs.checked ? `${bullet} [x] ` : `${bullet} [ ] `))
+    },
+    image: (state, node, parent, index) => {
+      // Written inline by prosemirror-markdown; here it is a block of its own. Spaces would end the address.
+      common.image(state, withAttrs(node, { ...node.attrs, src: String(node.attrs.src ?? '').replace(/\s/g, encodeURIComponent) }), parent, index)
+      state.closeBlock(node)
+    },
+    table: writeTable,
+    orderedList: (state, node, parent, index) => {
+      const start = Number(node.attrs.start) || 1
+      const width = String(start + node.childCount - 1).length
+      const space = state.repeat(' ', width + 2)
+      const delimiter = listMarker(parent, index, ['.', ')'])
+      state.renderList(node, space, (i) => {
+        const number = String(start + i)
+        return state.repeat(' ', width - number.length) + number + delimiter + ' '
+      })
+    },
   },
   {
     link: defaultMarkdownSerializer.marks.link,
     bold: defaultMarkdownSerializer.marks.strong,
     italic: defaultMarkdownSerializer.marks.em,
+    // No Markdown for it: the text stays, unmarked.
+    underline: { open: '', close: '', mixable: true, expelEnclosingWhitespace: true },
     strike: { open: '~~', close: '~~', mixable: true, expelEnclosingWhitespace: true },
     code: defaultMarkdownSerializer.marks.code,
   },
@@ -65,9 +121,11 @@ const serializer = new MarkdownSerializer(
 )
 
 /**
- * Parse Markdown into a document of the editor's schema. Links are taken as
- * markdown-it validates them (no `javascript:`, `vbscript:`, `file:` or
- * `data:`); pass the result through `cleanDocument` before storing it.
+ * Parse Markdown into a document of the editor's schema. Links and images
+ * are taken as markdown-it validates them (no `javascript:`, `vbscript:` or
+ * `file:`; `data:` only for images); pass the result through `cleanDocument`
+ * before storing it (it drops images that do not load from http(s) or a
+ * relative address).
  *
  * @example
  * const doc = parseMarkdown('# Plan\n\n- ship **it**')
@@ -78,8 +136,8 @@ export function parseMarkdown(markdown: string): Node {
 }
 
 /**
- * The document as Markdown (CommonMark with `~~strike~~`), ending without a
- * newline. `toMarkdown(parseMarkdown(toMarkdown(doc)))` equals
+ * The document as Markdown (CommonMark with GitHub's `~~strike~~`, pipe
+ * tables and task lists), ending without a newline. `toMarkdown(parseMarkdown(toMarkdown(doc)))` equals
  * `toMarkdown(doc)`: the first conversion settles every choice.
  *
  * @example
@@ -87,4 +145,84 @@ export function parseMarkdown(markdown: string): Node {
  */
 export function toMarkdown(doc: Node): string {
   return serializer.serialize(doc, { tightLists: true })
+}
+
+/** The kinds of list written with the same markers: one right after another would read back as a single list. */
+const MARKER_KINDS: Record<string, string> = { bulletList: 'bullet', taskList: 'bullet', orderedList: 'ordered' }
+
+/**
+ * The marker for the list at `index` of `parent`: the first of `markers`,
+ * the second when it follows a list written with the first, and so on by
+ * turns. In CommonMark a change of marker is what ends a list.
+ */
+function listMarker(parent: Node, index: number, markers: [string, string]): string {
+  const kind = MARKER_KINDS[parent.child(index).type.name]
+  let before = 0
+  while (index - before - 1 >= 0 && MARKER_KINDS[parent.child(index - before - 1).type.name] === kind) before++
+  return markers[before % 2]
+}
+
+/**
+ * A list item's content. An item that starts with an image holds an empty
+ * paragraph before it (the schema wants a paragraph first; reading
+ * `- ![a](src)` puts one there): written without it, so the item reads
+ * back the same.
+ */
+function writeListItem(state: MarkdownSerializerState, item: Node): void {
+  const skipFirst = item.childCount > 1 && item.firstChild!.content.size === 0 && item.child(1).type === schema.nodes.image
+  item.forEach((child, _offset, index) => {
+    if (index > 0 || !skipFirst) state.render(child, item, index)
+  })
+}
+
+/** `node` seen with other attributes, for prosemirror-markdown serializers that read attributes of their own names. */
+function withAttrs(node: Node, attrs: Record<string, unknown>): Node {
+  return Object.create(node, { attrs: { value: attrs } }) as Node
+}
+
+/**
+ * A table as a GitHub pipe table: the first row is the header row (Markdown
+ * has no other), the first row's alignments are the columns'. A cell
+ * spanning columns is followed by empty ones; rows are padded to the widest.
+ */
+function writeTable(state: MarkdownSerializerState, table: Node): void {
+  const rows: string[][] = []
+  const aligns: unknown[] = []
+  table.forEach((row, _offset, rowIndex) => {
+    const cells: string[] = []
+    row.forEach((cell) => {
+      const span = Math.max(1, Number(cell.attrs.colspan) || 1)
+      cells.push(cellMarkdown(cell), ...Array<string>(span - 1).fill(''))
+      if (rowIndex === 0) aligns.push(...Array<unknown>(span).fill(cell.attrs.align))
+    })
+    rows.push(cells)
+  })
+  const columns = Math.max(1, ...rows.map((cells) => cells.length))
+  const line = (cells: string[]): string => `| ${Array.from({ length: columns }, (_, i) => cells[i] ?? '').join(' | ')} |`
+  const rule = Array.from({ length: columns }, (_, i) => ({ left: ':--', center: ':-:', right: '--:' })[String(aligns[i])] ?? '---')
+  const lines = [line(rows[0] ?? []), `| ${rule.join(' | ')} |`, ...rows.slice(1).map(line)]
+  // Line by line: `write` puts the enclosing quote's or list's prefix at the start of each.
+  lines.forEach((text, i) => {
+    if (i > 0) state.ensureNewLine()
+    state.write(text)
+  })
+  state.closeBlock(table)
+}
+
+/**
+ * A cell's content on one line, `|` escaped: a single paragraph with its
+ * formatting (hard breaks become spaces), anything else as its plain text.
+ */
+function cellMarkdown(cell: Node): string {
+  const only = cell.childCount === 1 && cell.firstChild!.type === schema.nodes.paragraph ? cell.firstChild! : null
+  let paragraph: Node
+  if (only) {
+    const inline: Node[] = []
+    only.forEach((child) => inline.push(child.type === schema.nodes.hardBreak ? schema.text(' ', child.marks) : child))
+    paragraph = schema.nodes.paragraph.create(null, inline)
+  } else {
+    const text = cell.textBetween(0, cell.content.size, ' ', ' ')
+    paragraph = schema.nodes.paragraph.create(null, text ? schema.text(text) : null)
+  }
+  return serializer.serialize(schema.nodes.doc.create(null, paragraph)).replace(/\n+/g, ' ').replace(/\|/g, '\\|')
 }

@@ -109,7 +109,7 @@ describe('the documents home', () => {
 
     const home = await openHome('Grace')
     const all = home.locator('#all-list li')
-    await poll(() => all.allTextContents()).toEqual([expect.stringMatching(/^Roadmap 2027alpha · changed .* · 1 editing nowDelete$/), expect.stringMatching(/^betabeta · changed .* agoDelete$/)])
+    await poll(() => all.allTextContents()).toEqual([expect.stringMatching(/^Roadmap 2027alpha · changed .* · Ada editing nowDelete$/), expect.stringMatching(/^betabeta · changed .* agoDelete$/)])
     await home.locator('#search').fill('roadmap')
     await poll(() => all.locator('a').allTextContents()).toEqual(['Roadmap 2027'])
     await home.locator('#search').fill('')
@@ -179,7 +179,7 @@ describe('export and import', () => {
     await poll(() => titleShown(home)).toBe('Trip plan')
     await poll(() => docText(home)).toBe('Day onemuseumdinner')
     const blocks = await home.evaluate(() => window.collabEditor.view.state.doc.toJSON().content.map((node: { type: string }) => node.type))
-    expect(blocks).toEqual(['heading', 'bullet_list'])
+    expect(blocks).toEqual(['heading', 'bulletList'])
   })
 })
 

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest'
 import { documentPath } from '../../client/app/routes.ts'
 import { keyBindings } from '../../client/keymap.ts'
 import { shortcutRows } from '../../client/shortcut-help.ts'
-import { docText, openBlankPage, selectBackward, useBrowserTests } from './support/browser.ts'
+import { docText, moveCaret, openBlankPage, selectBackward, useBrowserTests } from './support/browser.ts'
 
 const scope = useBrowserTests()
 
@@ -281,7 +281,7 @@ describe('accessibility audit (axe-core)', () => {
       .map((violation) => `${violation.id} (${violation.impact}): ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`)
   }
 
-  it('the document page has no serious or critical violations: as opened, with the link popover, with the help open', async () => {
+  it('the document page has no serious or critical violations: as opened, with the link popover, with the help open, with a task list and a table', async () => {
     const { session } = scope
     const ada = await session.openDocument('Ada', documentPath('audit'), 'Ada')
     await ada.locator('.ProseMirror').click()
@@ -309,6 +309,21 @@ describe('accessibility audit (axe-core)', () => {
     await poll(() => ada.getByRole('dialog', { name: 'Keyboard shortcuts' }).isVisible()).toBe(true)
     expect(await audit(ada)).toEqual([])
     await ada.keyboard.press('Escape')
+
+    // A task list and a table, the caret in the table so that its toolbar shows (audited in dark mode too).
+    await poll(() => editorHasFocus(ada)).toBe(true)
+    await moveCaret(ada, 'Control+End')
+    await ada.keyboard.press('Enter')
+    await ada.keyboard.type('[x] A done task')
+    await ada.keyboard.press('Enter')
+    await ada.keyboard.type('An open task')
+    await ada.keyboard.press('Enter')
+    await ada.keyboard.press('Enter')
+    await ada.locator('.collab-editor__toolbar [data-command="table"]').click()
+    await ada.keyboard.type('Header')
+    await poll(() => ada.getByRole('toolbar', { name: 'Table' }).isVisible()).toBe(true)
+    expect(await ada.locator('.ProseMirror').getByRole('checkbox').count()).toBe(2)
+    expect(await audit(ada)).toEqual([])
 
     // The same page in dark mode.
     await ada.emulateMedia({ colorScheme: 'dark' })

@@ -247,7 +247,7 @@ describe('editing', () => {
     await ada.locator('.collab-editor__button[data-command="heading2"]').click()
     await press('Enter')
     await type('listed')
-    await ada.locator('.collab-editor__button[data-command="bullet_list"]').click()
+    await ada.locator('.collab-editor__button[data-command="bulletList"]').click()
 
     expect(await editor.locator('h1').allTextContents()).toEqual(['Title'])
     expect(await editor.locator('ul > li').allTextContents()).toEqual(['first item', 'listed'])
@@ -257,7 +257,7 @@ describe('editing', () => {
     expect(await editor.locator('p > strong').allTextContents()).toEqual(['bold'])
     expect(await editor.locator('h2').allTextContents()).toEqual(['Subtitle'])
     expect((await docBlocks(ada)).map((block) => block.type)).toEqual([
-      'heading', 'bullet_list', 'ordered_list', 'blockquote', 'code_block', 'paragraph', 'heading', 'bullet_list',
+      'heading', 'bulletList', 'orderedList', 'blockquote', 'codeBlock', 'paragraph', 'heading', 'bulletList',
     ])
 
     const grace = await session.openDocument('Grace', documentPath('rich'), 'Grace')

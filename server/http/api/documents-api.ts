@@ -27,6 +27,7 @@ import { createNameQueue } from './name-queue.ts'
 import { checkPrefix, decodeCursor, decodeStateVectorParam, encodeCursor } from './query-values.ts'
 import { chooseFormat, etagOf, ifNoneMatchHits } from './representations.ts'
 import { deleteDocumentRoute, getDocumentRoute, listDocumentsRoute, postUpdateRoute, putDocumentRoute } from './routes.ts'
+import { registerVersionRoutes } from './versions-api.ts'
 
 /** Options for `createDocumentsApi`. */
 export interface DocumentsApiOptions {
@@ -45,7 +46,8 @@ export interface DocumentsApiOptions {
   maxContentBytes?: number
 }
 
-type ApiEnv = { Variables: { documentName: string; grant: Grant } }
+/** What a request carries through the API's middleware: the document's name and the caller's grant. */
+export type ApiEnv = { Variables: { documentName: string; grant: Grant } }
 
 const DEFAULT_MAX_UPDATE_BYTES = 16 * 1024 * 1024
 const DEFAULT_MAX_CONTENT_BYTES = 4 * 1024 * 1024
@@ -202,10 +204,10 @@ export function createDocumentsApi(relay: Relay, options: DocumentsApiOptions = 
     return new ApiError(503, 'the document could not be opened; try again')
   }
 
-  async function submit(handle: DocumentHandle, update: Uint8Array, grant: Grant, onlyIfEmpty = false): Promise<'accepted' | 'unchanged'> {
+  async function submit(handle: DocumentHandle, update: Uint8Array, grant: Grant, onlyIfEmpty = false, label = ORIGIN_LABEL): Promise<'accepted' | 'unchanged'> {
     try {
       // Create-only: storage decides too, so two instances seeding at once write it once.
-      return await handle.submit(update, { label: ORIGIN_LABEL, ...(grant.user ? { user: grant.user } : {}), ...(onlyIfEmpty ? { onlyIfEmpty } : {}) })
+      return await handle.submit(update, { label, ...(grant.user ? { user: grant.user } : {}), ...(onlyIfEmpty ? { onlyIfEmpty } : {}) })
     } catch (error) {
       if (error instanceof DocumentRefusal) throw refusalError(error)
       // Stored but not applied (the room is reloading): the reload applies or sets it aside.
@@ -333,6 +335,18 @@ export function createDocumentsApi(relay: Relay, options: DocumentsApiOptions = 
       throw new ApiError(400, `the content does not fit the document schema: ${error instanceof Error ? error.message : String(error)}`, 'invalid-content')
     }
   }
+
+  registerVersionRoutes(app, relay, {
+    guard,
+    documentAccess,
+    accept,
+    limitBody,
+    openExisting,
+    stored,
+    conversions,
+    replacements,
+    submit: (handle, update, grant, label) => submit(handle, update, grant, false, label),
+  })
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'The relay token (what `authenticate` checks).' })
   app.openAPIRegistry.registerComponent('securitySchemes', 'token', { type: 'apiKey', in: 'query', name: 'token', description: 'The same token as a query parameter.' })

@@ -48,10 +48,10 @@ const WriteResult = z
   .object({ status: z.enum(['accepted', 'unchanged']).openapi({ description: '`accepted`: committed (and sent to live editors); `unchanged`: it added nothing.' }) })
   .openapi('WriteResult')
 
-const Binary = z.string().openapi({ type: 'string', format: 'binary' })
-const Text = z.string()
+export const Binary = z.string().openapi({ type: 'string', format: 'binary' })
+export const Text = z.string()
 
-const DocumentName = z.object({
+export const DocumentName = z.object({
   name: z.string().min(1).openapi({
     param: { name: 'name', in: 'path' },
     description: 'The document name, percent-encoded as one path segment: `/` as `%2F` (`encodeURIComponent`).',
@@ -59,7 +59,8 @@ const DocumentName = z.object({
   }),
 })
 
-const errors = (statuses: readonly number[]) =>
+/** The error answers of a route, described in the OpenAPI document. */
+export const errors = (statuses: readonly number[]) =>
   Object.fromEntries(statuses.map((status) => [status, { description: ERROR_DESCRIPTIONS[status] ?? 'Error', content: { 'application/json': { schema: ErrorBody } } }]))
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -75,7 +76,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   503: 'The document could not be opened (storage failing, relay shutting down)',
 }
 
-const security: Record<string, string[]>[] = [{ bearer: [] }, { token: [] }]
+export const security: Record<string, string[]>[] = [{ bearer: [] }, { token: [] }]
 
 export const listDocumentsRoute = createRoute({
   method: 'get',
