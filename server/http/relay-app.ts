@@ -6,6 +6,7 @@ import { roomNameFromPath, validateRoomName, type RoomNameResult } from '../../s
 import type { Relay } from '../relay/relay.ts'
 import { allowEveryone, type Authenticate } from './authenticate.ts'
 import { attachSocket } from './ws-socket.ts'
+import { createHocuspocusHub } from './hocuspocus-session.ts'
 import { createUpgradeAdmission, type UpgradeAdmissionOptions } from './upgrade-admission.ts'
 import { VERSION } from '../version.ts'
 import { createOpsApp, type OpsAppOptions } from '../ops/ops-app.ts'
@@ -28,7 +29,8 @@ export interface RelayAppOptions extends UpgradeAdmissionOptions, OpsAppOptions 
 
 /**
  * The relay's HTTP face as a Hono app: WebSocket upgrades on any path (the
- * path names the document), `GET /healthz`, and `GET /metrics` and
+ * path names the document; the mount's root serves `@hocuspocus/provider`,
+ * which names documents in its frames), `GET /healthz`, and `GET /metrics` and
  * `GET /readyz` (`createOpsApp`). Mount it anywhere; the
  * document name is the path below the mount point.
  *
@@ -45,6 +47,7 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
   if (!(heartbeatMs > 0)) throw new RangeError(`createRelayApp: heartbeatMs must be > 0, got ${heartbeatMs}`)
   const authenticate = options.authenticate ?? allowEveryone
   const admit = createUpgradeAdmission(options)
+  const hocuspocus = createHocuspocusHub(relay, authenticate, heartbeatMs)
   const startedAt = Date.now()
   const app = new Hono()
 
@@ -74,7 +77,12 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
   }
 
   async function upgradeOrRefuse(c: Context, next: Next): Promise<Response | void> {
-    const parsed = documentNameOf(c.req.routePath, rawRequestPath(c.env, c.req.url))
+    const rawPath = rawRequestPath(c.env, c.req.url)
+    // The mount's root names no document, which y-websocket clients never ask
+    // for: it is where `@hocuspocus/provider` connects, naming its documents in
+    // its frames and sending a token for each (hocuspocus-session.ts).
+    if (isMountRoot(c.req.routePath, rawPath)) return upgradeHocuspocus(c, next)
+    const parsed = documentNameOf(c.req.routePath, rawPath)
     if (!parsed.ok) {
       // @hono/node-server answers a refused upgrade with an empty body but
       // keeps our headers, so the reason travels in a header as well.
@@ -96,6 +104,20 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
         // the relay's hot path. No frame can arrive before onOpen runs.
         const raw = ws.raw as WebSocket
         attachSocket(raw, relay, name, heartbeatMs, grant)
+        releaseUpgradeListeners(raw)
+      },
+    }))
+    const response = await upgrade(c, next)
+    if (response instanceof Response && response.status >= 500) explainFailedUpgrade(relay, c.env)
+    return response
+  }
+
+  async function upgradeHocuspocus(c: Context, next: Next): Promise<Response | void> {
+    const request = c.req.raw
+    const upgrade = upgradeWebSocket(() => ({
+      onOpen(_event, ws) {
+        const raw = ws.raw as WebSocket
+        hocuspocus.attach(raw, request)
         releaseUpgradeListeners(raw)
       },
     }))
@@ -208,6 +230,14 @@ function documentNameOf(routePath: string, rawPath: string): RoomNameResult {
     if (!mount.ok && mount.problem !== 'too-long') return mount
   }
   return roomNameFromPath(`/${segments.slice(mountSegments).join('/')}`)
+}
+
+/** Whether a raw path is the mount point itself (`/`, `/collab`, `/collab/`): no document below it. */
+function isMountRoot(routePath: string, rawPath: string): boolean {
+  const mountedAt = routePath.replace(/\/?\*$/, '')
+  const mountSegments = mountedAt === '' ? 0 : mountedAt.split('/').length - 1
+  const below = rawPath.split('/').slice(1 + mountSegments)
+  return below.length === 0 || (below.length === 1 && below[0] === '')
 }
 
 /**

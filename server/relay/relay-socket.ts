@@ -26,6 +26,14 @@ export interface RelaySocket {
    */
   pause?(): void
   resume?(): void
+  /**
+   * Optional: told of every update (sync step 2 or update) the room took from
+   * this socket's peer, with a promise of its fate: true once it is committed
+   * to storage and applied (or added nothing, after everything before it was),
+   * false when refused as read-only. Dialects that acknowledge each update
+   * (Hocuspocus's SyncStatus) answer from it.
+   */
+  updateSettled?(outcome: Promise<boolean>): void
 }
 
 /** Where the core reports what it does not handle itself. */

@@ -345,10 +345,16 @@ export class Room {
         connection.close(result.kind === 'limit' ? CloseCode.LIMIT_EXCEEDED : CloseCode.MALFORMED_MESSAGE)
         return
       case 'read-only':
+        connection.socket.updateSettled?.(Promise.resolve(false))
         this.refuseWrite(connection)
         return
       case 'unchanged':
       case 'accepted':
+        if (connection.socket.updateSettled) {
+          // Nothing new may still be someone else's pending update: settled once all before it are.
+          const stored = result.status === 'accepted' ? result.committed : this.pipeline.flush()
+          connection.socket.updateSettled(stored.then(() => true, () => false))
+        }
         if (result.cut && updateFrame) this.askToSync(connection)
     }
   }
