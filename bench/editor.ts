@@ -29,6 +29,8 @@ import { machineInfo } from './machine.ts'
 const quick = process.argv.includes('--quick')
 const SIZES = quick ? [2000] : [2000, 8000]
 const KEYSTROKES = quick ? 40 : 120
+/** How long the page is left alone after opening, before the first keystroke. */
+const SETTLE_MS = 1500
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url))
 const PARAGRAPH = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt.'
 
@@ -97,6 +99,10 @@ async function measure(paragraphs: number): Promise<Row[]> {
       await page.waitForFunction(() => (window as unknown as { collabEditor: { view: { editable: boolean } } }).collabEditor.view.editable)
       await page.locator('.ProseMirror').click()
       await page.keyboard.press('Control+End')
+      // Typing starts once the page is done opening: the offline copy (y-indexeddb)
+      // is written in the background after the first sync, and keystrokes
+      // timed during it measure that write, not typing.
+      await page.waitForTimeout(SETTLE_MS)
       await page.evaluate(TIMER)
       const typeOne = async (): Promise<void> => {
         await page.evaluate(() => {
@@ -125,6 +131,8 @@ async function measure(paragraphs: number): Promise<Row[]> {
     return rows
   } finally {
     provider.destroy()
+    // The provider leaves its awareness's check interval running, which would keep this process alive.
+    provider.awareness.destroy()
     await browser.close()
     await relay.close()
   }
