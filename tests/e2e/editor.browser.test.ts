@@ -18,6 +18,7 @@ import {
   docJson,
   docText,
   moveCaret,
+  selectWord,
   clickInto,
   offlineCopyText,
   peopleShown,
@@ -342,16 +343,7 @@ describe('editing', () => {
     await poll(() => docText(katherine)).toBe(await docText(ada))
 
     // Grace selects "Friday"; Katherine puts her caret at the end of that paragraph.
-    const friday = await grace.evaluate(() => {
-      const { view } = window.collabEditor
-      let at = -1
-      view.state.doc.descendants((node, pos) => {
-        if (at < 0 && node.isText && node.text!.includes('Friday')) at = pos + node.text!.indexOf('Friday') + 3
-      })
-      const { left, top, bottom } = view.coordsAtPos(at)
-      return { x: left, y: (top + bottom) / 2 }
-    })
-    await grace.mouse.dblclick(friday.x, friday.y)
+    await selectWord(grace, 'Friday')
     await clickInto(katherine, 'We ship')
     await moveCaret(katherine, 'End')
     await poll(() => caretLabels(ada)).toEqual(['Grace', 'Katherine'])

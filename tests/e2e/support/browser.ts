@@ -363,6 +363,43 @@ export async function clickInto(page: Page, text: string): Promise<void> {
   throw new Error(`clicked into "${text}" three times, but the caret is in "${last}"`)
 }
 
+/**
+ * Double-clicks the word `word` in the editor until the editor's selection is
+ * exactly that word (a double click can be lost while another page of the
+ * test holds the browser's focus, like the key presses above).
+ */
+export async function selectWord(page: Page, word: string): Promise<void> {
+  const selected = (): Promise<string> => page.evaluate(() => {
+    const { state } = window.collabEditor.view
+    return state.doc.textBetween(state.selection.from, state.selection.to)
+  })
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const point = await page.evaluate((wanted) => {
+      const { view } = window.collabEditor
+      let at = -1
+      view.state.doc.descendants((node, pos) => {
+        if (at < 0 && node.isText && node.text!.includes(wanted)) at = pos + node.text!.indexOf(wanted) + Math.floor(wanted.length / 2)
+        return at < 0
+      })
+      if (at < 0) return null
+      const { left, top, bottom } = view.coordsAtPos(at)
+      return { x: left, y: (top + bottom) / 2 }
+    }, word)
+    if (!point) throw new Error(`no text holds "${word}"`)
+    await page.mouse.dblclick(point.x, point.y)
+    try {
+      await page.waitForFunction((wanted) => {
+        const { state } = window.collabEditor.view
+        return state.doc.textBetween(state.selection.from, state.selection.to) === wanted
+      }, word, { timeout: 3_000 })
+      return
+    } catch {
+      // pressed into a lost focus: try again
+    }
+  }
+  throw new Error(`double-clicked "${word}" three times, but the selection holds "${await selected()}"`)
+}
+
 /** The document's text as the editor holds it (block texts run together). */
 export function docText(page: Page, handle: 'collabEditor' | 'embedded' = 'collabEditor'): Promise<string> {
   return page.evaluate((key) => window[key].view.state.doc.textContent, handle)
