@@ -7,38 +7,31 @@
  * an image. A description is required unless "Decorative" is ticked (see
  * `checkImage`).
  */
-import { type Command, Plugin, PluginKey } from 'prosemirror-state'
+import type { Command, Plugin } from 'prosemirror-state'
 import type { EditorView } from 'prosemirror-view'
 import { checkImage, selectedImage, setImage } from './images.ts'
 import { element, uniqueId } from './dom-element.ts'
+import { createOpenRequests, type RequestedView } from './open-requests.ts'
 
-/** The plugin's state counts requests to open the dialog, so that each opens it once. */
-const imageDialogKey = new PluginKey<number>('collabImageDialog')
+/** Requests to open the dialog (each opens it once). */
+const imageDialogRequests = createOpenRequests('collabImageDialog')
 
 /** Open the image dialog: for the selected image, or to insert one where an image can go. Not in a read-only editor. */
 export const openImageDialog: Command = (state, dispatch, view) => {
   if (view && !view.editable) return false
   // Asked without dispatching: could an image go here at all?
   if (!selectedImage(state) && !setImage('/', '')(state)) return false
-  if (dispatch) dispatch(state.tr.setMeta(imageDialogKey, true))
+  if (dispatch) dispatch(imageDialogRequests.ask(state.tr))
   return true
 }
 
 /** A plugin that shows the image dialog inside `host` (the editor's root, positioned). */
 export function imageDialogPlugin(host: HTMLElement): Plugin {
-  return new Plugin<number>({
-    key: imageDialogKey,
-    state: {
-      init: () => 0,
-      apply: (tr, requests) => (tr.getMeta(imageDialogKey) ? requests + 1 : requests),
-    },
-    view: (view) => new ImageDialogView(view, host),
-  })
+  return imageDialogRequests.plugin((view) => new ImageDialogView(view, host))
 }
 
-class ImageDialogView {
+class ImageDialogView implements RequestedView {
   private readonly dialog: HTMLElement
-  private seenRequests: number
   private open = false
   /** Set while the dialog's content is replaced: Chromium reports the removal of a focused field as focus leaving. */
   private replacing = false
@@ -47,7 +40,6 @@ class ImageDialogView {
     private readonly view: EditorView,
     private readonly host: HTMLElement,
   ) {
-    this.seenRequests = imageDialogKey.getState(view.state) ?? 0
     // tabindex -1: a click on the dialog's padding keeps focus inside it, so it is not taken for leaving.
     this.dialog = element('div', 'collab-editor__image-dialog', { role: 'dialog', 'aria-label': 'Insert image', tabindex: '-1' })
     this.dialog.hidden = true
@@ -57,10 +49,8 @@ class ImageDialogView {
     host.append(this.dialog)
   }
 
-  update(view: EditorView): void {
-    const requests = imageDialogKey.getState(view.state) ?? 0
-    if (requests !== this.seenRequests) {
-      this.seenRequests = requests
+  update(_view: EditorView, requested: boolean): void {
+    if (requested) {
       this.show()
     } else if (this.open) {
       // Other people's edits keep arriving while the form is open: only follow the text.

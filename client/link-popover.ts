@@ -7,11 +7,12 @@
  *   with a message.
  * Plain DOM inside the editor's root, positioned under the selection.
  */
-import { type Command, Plugin, PluginKey } from 'prosemirror-state'
+import type { Command, Plugin } from 'prosemirror-state'
 import type { EditorView } from 'prosemirror-view'
 import { safeHref } from '../shared/schema.ts'
 import { activeLink, linkExtent, setLink } from './commands.ts'
 import { element, uniqueId } from './dom-element.ts'
+import { createOpenRequests, type RequestedView } from './open-requests.ts'
 
 /** What `checkLinkUrl` makes of an address: the href to store, or why not. */
 export type LinkCheck = { ok: true; href: string } | { ok: false; message: string }
@@ -36,32 +37,24 @@ export function checkLinkUrl(input: string): LinkCheck {
   return { ok: true, href }
 }
 
-/** The plugin's state counts requests to open the form, so that each Mod-K opens it once. */
-const linkPopoverKey = new PluginKey<number>('collabLinkPopover')
+/** Requests to open the form (each Mod-K opens it once). */
+const linkPopoverRequests = createOpenRequests('collabLinkPopover')
 
 /** Open the link form for the selection (Mod-K, the toolbar's link button). Not in a read-only editor. */
 export const openLinkPopover: Command = (state, dispatch, view) => {
   if (view && !view.editable) return false
-  if (dispatch) dispatch(state.tr.setMeta(linkPopoverKey, true))
+  if (dispatch) dispatch(linkPopoverRequests.ask(state.tr))
   return true
 }
 
 /** A plugin that shows the link popover inside `host` (the editor's root, positioned). */
 export function linkPopoverPlugin(host: HTMLElement): Plugin {
-  return new Plugin<number>({
-    key: linkPopoverKey,
-    state: {
-      init: () => 0,
-      apply: (tr, requests) => (tr.getMeta(linkPopoverKey) ? requests + 1 : requests),
-    },
-    view: (view) => new LinkPopoverView(view, host),
-  })
+  return linkPopoverRequests.plugin((view) => new LinkPopoverView(view, host))
 }
 
-class LinkPopoverView {
+class LinkPopoverView implements RequestedView {
   private readonly popover: HTMLElement
   private mode: 'hidden' | 'view' | 'edit' = 'hidden'
-  private seenRequests: number
   /** Set while the popover's content is replaced: Chromium reports the removal of a focused button as focus leaving. */
   private replacing = false
 
@@ -69,7 +62,6 @@ class LinkPopoverView {
     private readonly view: EditorView,
     private readonly host: HTMLElement,
   ) {
-    this.seenRequests = linkPopoverKey.getState(view.state) ?? 0
     // tabindex -1: a click on the popover's padding keeps focus inside it, so it is not taken for leaving.
     this.popover = element('div', 'collab-editor__link-popover', { role: 'dialog', 'aria-label': 'Link', tabindex: '-1' })
     this.popover.hidden = true
@@ -81,10 +73,8 @@ class LinkPopoverView {
     host.append(this.popover)
   }
 
-  update(view: EditorView): void {
-    const requests = linkPopoverKey.getState(view.state) ?? 0
-    if (requests !== this.seenRequests) {
-      this.seenRequests = requests
+  update(_view: EditorView, requested: boolean): void {
+    if (requested) {
       this.showForm()
     } else if (this.mode === 'edit') {
       // Other people's edits keep arriving while the form is open: only follow the text.

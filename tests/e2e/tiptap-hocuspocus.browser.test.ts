@@ -6,55 +6,25 @@
  * 0 once the relay has stored them; both end with the stored document.
  *
  * The Tiptap page is bundled once for this file with vite's `build()` from
- * `support/tiptap-hocuspocus-page.ts`, and served by a route of the test's relay.
+ * `support/tiptap-hocuspocus-page.ts` (`useTiptapBundle`), and served by a
+ * route of the test's relay.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
-import { build } from 'vite'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { documentPath } from '../../client/app/routes.ts'
 import { FRAGMENT_NAME } from '../../shared/schema.ts'
 import { docText, useBrowserTests } from './support/browser.ts'
+import { useTiptapBundle } from './support/tiptap-bundle.ts'
 // (Types only: the module runs in the page; its `declare global` gives `window.tiptapHocuspocus`.)
 import type { TiptapHocuspocusPage as _Page } from './support/tiptap-hocuspocus-page.ts'
 
-const ENTRY = fileURLToPath(new URL('./support/tiptap-hocuspocus-page.ts', import.meta.url))
 const PAGE = '/e2e/tiptap-hocuspocus'
 const NAME = 'tiptap-hocuspocus'
 
-let bundle = ''
+const tiptapPage = useTiptapBundle({ entry: 'tiptap-hocuspocus-page.ts', path: PAGE, script: 'page.js' })
 
-const scope = useBrowserTests({
-  routes: (app) => {
-    app.get(PAGE, (c) =>
-      c.html(`<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><div id="tiptap"></div><script type="module" src="${PAGE}/page.js"></script>\n`),
-    )
-    app.get(`${PAGE}/page.js`, (c) => c.body(readFileSync(join(bundle, 'page.js'), 'utf8'), 200, { 'content-type': 'text/javascript; charset=utf-8' }))
-  },
-})
-
-beforeAll(async () => {
-  bundle = mkdtempSync(join(tmpdir(), 'collab-tiptap-hocuspocus-'))
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    publicDir: false,
-    build: {
-      outDir: bundle,
-      emptyOutDir: true,
-      minify: false,
-      rollupOptions: { input: ENTRY, output: { entryFileNames: 'page.js' } },
-    },
-  })
-}, 120_000)
-
-afterAll(() => {
-  if (bundle) rmSync(bundle, { recursive: true, force: true })
-})
+const scope = useBrowserTests({ routes: (app) => tiptapPage.serve(app) })
 
 const poll = <T>(read: () => Promise<T>, timeout = 10_000) => expect.poll(read, { timeout, interval: 25 })
 const tiptapText = (page: Page): Promise<string> => page.evaluate(() => window.tiptapHocuspocus.editor.state.doc.textContent)

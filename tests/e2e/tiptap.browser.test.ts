@@ -9,59 +9,33 @@
  * formatting redone), and once both are idle neither writes at all.
  *
  * The Tiptap page is bundled once for this file with vite's `build()` from
- * `support/tiptap-page.ts`, and served by a route of the test's relay.
+ * `support/tiptap-page.ts` (`useTiptapBundle`), and served by a route of the
+ * test's relay.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
-import { build } from 'vite'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { documentPath } from '../../client/app/routes.ts'
 import { FRAGMENT_NAME } from '../../shared/schema.ts'
 import { connectClient, waitSynced, type TestClient } from '../support/harness.ts'
 import { clickInto, docJson, useBrowserTests } from './support/browser.ts'
+import { useTiptapBundle } from './support/tiptap-bundle.ts'
 // (Types only: the module itself runs in the page; its `declare global` gives `window.tiptap`.)
 import type { TiptapPage as _TiptapPage } from './support/tiptap-page.ts'
 
-const ENTRY = fileURLToPath(new URL('./support/tiptap-page.ts', import.meta.url))
 const TIPTAP_PAGE = '/e2e/tiptap'
 const IMAGE = `${TIPTAP_PAGE}/pixel.png`
 // A 1×1 PNG: the image both editors load (a missing one would be a console error).
 const PIXEL = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64')
 const NAME = 'tiptap-interop'
 
-let bundle = ''
+const tiptapPage = useTiptapBundle({ entry: 'tiptap-page.ts', path: TIPTAP_PAGE, script: 'tiptap-page.js' })
 
 const scope = useBrowserTests({
   routes: (app) => {
-    app.get(TIPTAP_PAGE, (c) =>
-      c.html(`<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><div id="tiptap"></div><script type="module" src="${TIPTAP_PAGE}/tiptap-page.js"></script>\n`),
-    )
-    app.get(`${TIPTAP_PAGE}/tiptap-page.js`, (c) => c.body(readFileSync(join(bundle, 'tiptap-page.js'), 'utf8'), 200, { 'content-type': 'text/javascript; charset=utf-8' }))
+    tiptapPage.serve(app)
     app.get(IMAGE, (c) => c.body(PIXEL, 200, { 'content-type': 'image/png' }))
   },
-})
-
-beforeAll(async () => {
-  bundle = mkdtempSync(join(tmpdir(), 'collab-tiptap-page-'))
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    publicDir: false,
-    build: {
-      outDir: bundle,
-      emptyOutDir: true,
-      minify: false,
-      rollupOptions: { input: ENTRY, output: { entryFileNames: 'tiptap-page.js' } },
-    },
-  })
-}, 120_000)
-
-afterAll(() => {
-  if (bundle) rmSync(bundle, { recursive: true, force: true })
 })
 
 const poll = <T>(read: () => Promise<T>, timeout = 10_000) => expect.poll(read, { timeout, interval: 25 })

@@ -59,9 +59,11 @@ export const DocumentName = z.object({
   }),
 })
 
+/** One error answer, described in the OpenAPI document: whatever the status, its body is an `ErrorBody`. */
+export const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } })
+
 /** The error answers of a route, described in the OpenAPI document. */
-export const errors = (statuses: readonly number[]) =>
-  Object.fromEntries(statuses.map((status) => [status, { description: ERROR_DESCRIPTIONS[status] ?? 'Error', content: { 'application/json': { schema: ErrorBody } } }]))
+export const errors = (statuses: readonly number[]) => Object.fromEntries(statuses.map((status) => [status, errorResponse(ERROR_DESCRIPTIONS[status] ?? 'Error')]))
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'A bad name, parameter or body',
@@ -77,6 +79,18 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 }
 
 export const security: Record<string, string[]>[] = [{ bearer: [] }, { token: [] }]
+
+/** What a document, or a version of one, can be read as: the media types of a read's 200 answer. */
+export const documentContent = {
+  'application/json': { schema: ProseMirrorDocument },
+  'text/html': { schema: Text },
+  'text/markdown': { schema: Text },
+  'text/plain': { schema: Text },
+  'application/octet-stream': { schema: Binary },
+}
+
+/** The 304 answer of a read whose `If-None-Match` holds the current ETag. */
+export const notModified = { description: 'Unchanged since the `If-None-Match` ETag' }
 
 export const listDocumentsRoute = createRoute({
   method: 'get',
@@ -129,15 +143,9 @@ export const getDocumentRoute = createRoute({
     200: {
       description: 'The document',
       headers: { ETag: { schema: { type: 'string' }, description: 'Changes whenever the document changes' } },
-      content: {
-        'application/json': { schema: ProseMirrorDocument },
-        'text/html': { schema: Text },
-        'text/markdown': { schema: Text },
-        'text/plain': { schema: Text },
-        'application/octet-stream': { schema: Binary },
-      },
+      content: documentContent,
     },
-    304: { description: 'Unchanged since the `If-None-Match` ETag' },
+    304: notModified,
     ...errors([400, 401, 403, 404, 406, 503]),
   },
 })

@@ -6,7 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { UNNAMED_AUTHOR } from '../../relay/version-authors.ts'
 import { TEXT_FORMATS } from './representations.ts'
-import { Binary, DocumentName, ErrorBody, errors, ProseMirrorDocument, security, Text } from './routes.ts'
+import { documentContent, DocumentName, errorResponse, errors, notModified, ProseMirrorDocument, security, Text } from './routes.ts'
 
 /** Longest version name, in UTF-16 units (after trimming). */
 export const MAX_VERSION_NAME_LENGTH = 100
@@ -64,7 +64,7 @@ const VersionParams = DocumentName.extend({
 /** The errors of these routes; 404 covers unknown versions too. */
 const versionErrors = (statuses: readonly number[]) => ({
   ...errors(statuses),
-  ...(statuses.includes(404) ? { 404: { description: 'No such document, or no such version of it (unknown or malformed id)', content: { 'application/json': { schema: ErrorBody } } } } : {}),
+  ...(statuses.includes(404) ? { 404: errorResponse('No such document, or no such version of it (unknown or malformed id)') } : {}),
 })
 
 export const listVersionsRoute = createRoute({
@@ -116,15 +116,9 @@ export const getVersionRoute = createRoute({
     200: {
       description: 'The version',
       headers: { ETag: { schema: { type: 'string' }, description: 'A version never changes: revalidate with `If-None-Match`' } },
-      content: {
-        'application/json': { schema: ProseMirrorDocument },
-        'text/html': { schema: Text },
-        'text/markdown': { schema: Text },
-        'text/plain': { schema: Text },
-        'application/octet-stream': { schema: Binary },
-      },
+      content: documentContent,
     },
-    304: { description: 'Unchanged since the `If-None-Match` ETag' },
+    304: notModified,
     ...versionErrors([400, 401, 403, 404, 406, 503]),
   },
 })
