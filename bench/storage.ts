@@ -225,7 +225,7 @@ const median = (values: number[]): number => {
 
 /** What opening a document costs, in ms (medians), beside applying the same bytes to a fresh Y.Doc in one transaction. */
 interface OpenTimes {
-  /** `loadDocument` as a room opens it: storage read, guard, apply (the whole trace stored as a log). */
+  /** `loadDocument` as a room opens it: storage read, replay, checks (the whole trace stored as a log). */
   logMs: number
   /** Applying the trace's updates, already in memory, to a fresh Y.Doc in one transaction. */
   logApplyMs: number
@@ -387,7 +387,7 @@ async function main(): Promise<void> {
   console.log(
     `burst: ${params.singleRoomUpdates} updates in 1 room, ${params.updatesPerRoom} in each of ${ROOM_COUNT} rooms; ` +
       `lockstep: ${params.lockstepUpdates} / ${params.lockstepUpdatesPerRoom} each; median of ${params.throughputRepeats} run(s). ` +
-      `Open: loadDocument as a room opens a document (read, guard, apply), median of ${params.loadRepeats} (log) / ${params.compactedRepeats} (compacted); ` +
+      `Open: loadDocument as a room opens a document (read, replay, checks), median of ${params.loadRepeats} (log) / ${params.compactedRepeats} (compacted); ` +
       `x apply: over applying the same updates, already in memory, to a fresh Y.Doc in one transaction (interleaved runs).`,
   )
   for (const row of rows) {

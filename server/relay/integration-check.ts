@@ -25,9 +25,16 @@ export function misplacedItem(doc: Y.Doc, items: readonly { client: number; cloc
     if (!structs) return `item ${client}:${clock} is missing after applying it`
     const item = structs[Y.findIndexSS(structs, clock)]
     if (!(item instanceof Y.Item)) continue // collected: its place no longer matters
-    if (item.origin && !reaches(item, item.origin, 'left')) return `item ${client}:${clock} is not to the right of its origin`
-    if (item.rightOrigin && !reaches(item, item.rightOrigin, 'right')) return `item ${client}:${clock} is not to the left of its right origin`
+    const wrong = misplacement(item)
+    if (wrong) return `item ${client}:${clock} is not ${wrong}`
   }
+  return null
+}
+
+/** How an item sits outside its neighbours ('to the right of its origin', 'to the left of its right origin'), or null. */
+export function misplacement(item: Y.Item): string | null {
+  if (item.origin && !reaches(item, item.origin, 'left')) return 'to the right of its origin'
+  if (item.rightOrigin && !reaches(item, item.rightOrigin, 'right')) return 'to the left of its right origin'
   return null
 }
 

@@ -3,6 +3,7 @@ import type { DocumentStorage, SetAsideUpdate } from '../storage/types.ts'
 import { loadLimits, type RelayLimits } from './limits.ts'
 import type { RelayLogger } from './relay-socket.ts'
 import { misplacedItem } from './integration-check.ts'
+import { replayUnchecked } from './log-replay.ts'
 import { guardUpdate } from './update-guard.ts'
 import { UpdateRefused } from './update-parse.ts'
 import { createYielder } from './yielder.ts'
@@ -22,7 +23,11 @@ const DEPENDS_ON_MISSING = 'depends on content the document does not have'
 /**
  * Load a document, never letting a stored update make it unreachable.
  *
- * Every stored update passes the same guard as a live one (without the size
+ * First the quick way (`replayUnchecked`): the log applied as it is, the
+ * result checked for everything the guard stops. Only when that finds
+ * something does the careful way below run, which finds the culprits.
+ *
+ * There every stored update passes the same guard as a live one (without the size
  * limits: it was accepted once). One the guard refuses, or Yjs throws on, is
  * set aside with the reason and the document opens without it. What depends
  * on content not yet loaded is tried again once the whole log is in (a log
@@ -33,6 +38,8 @@ const DEPENDS_ON_MISSING = 'depends on content the document does not have'
  */
 export async function loadDocument(name: string, storage: DocumentStorage, limits: RelayLimits, logger: RelayLogger): Promise<LoadedDocument> {
   const stored = await storage.load(name)
+  const quick = await replayUnchecked(stored.updates, limits)
+  if (quick) return { doc: quick, head: stored.head, count: stored.updates.length, bytes: stored.bytes, setAside: [] }
   const guardLimits = loadLimits(limits)
   // Updates Yjs threw on: the document is rebuilt without them (a throw may leave it half-changed).
   const broken = new Set<number>()
