@@ -29,6 +29,8 @@ export interface IdleResult {
   joinedHeapUsed: number
   /** (joined - start) / clients. */
   bytesPerConnection: number
+  /** The same for the JavaScript heap alone (what the server's objects hold, without the heap's own sizing). */
+  heapBytesPerConnection: number
   joinSeconds: number
   stats: ServerStats
 }
@@ -64,6 +66,7 @@ export async function idleConnections(server: ServerProcess, dialect: Dialect, r
       joinedRss: joined.rss,
       joinedHeapUsed: joined.heapUsed,
       bytesPerConnection: (joined.rss - start.rss) / measured,
+      heapBytesPerConnection: (joined.heapUsed - start.heapUsed) / measured,
       joinSeconds,
       stats,
     }

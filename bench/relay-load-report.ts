@@ -115,15 +115,17 @@ export function loadTables(results: Partial<LoadResults>, params: LoadParams): T
       spread(runs.map((r) => r.joinedRss / MiB), 1),
       spread(runs.map((r) => (r.joinedRss - r.startRss) / MiB), 1),
       spread(runs.map((r) => r.bytesPerConnection / KiB), 1),
+      spread(runs.map((r) => r.heapBytesPerConnection / KiB), 1),
       versusOurs(results.idle, kind, (r) => r.bytesPerConnection),
     ])
     tables.push({
       title: `Idle connections: ${num(rooms * perRoom)} clients joined to ${rooms} rooms, doing nothing`,
-      header: ['server', 'RSS fresh MiB', `RSS with ${IDLE_WARM_UP_CLIENTS} MiB`, `RSS with ${num(rooms * perRoom)} more MiB`, 'growth MiB', 'KiB per connection', 'ours / this'],
+      header: ['server', 'RSS fresh MiB', `RSS with ${IDLE_WARM_UP_CLIENTS} MiB`, `RSS with ${num(rooms * perRoom)} more MiB`, 'growth MiB', 'KiB per connection', 'heap KiB per connection', 'ours / this'],
       rows,
       notes: [
         `RSS after a forced GC. ${IDLE_WARM_UP_CLIENTS} clients join first, in rooms of their own, and stay: what a server loads and compiles at its first ` +
-          `connections is a one-time cost, so the growth is counted from there. KiB per connection: growth over ${num(rooms * perRoom)} (it includes the ${rooms} empty documents). ` +
+          `connections is a one-time cost, so the growth is counted from there. KiB per connection: growth over ${num(rooms * perRoom)} (it includes the ${rooms} empty documents); heap KiB: the ` +
+          `same for the JavaScript heap alone (the objects kept, without what the runtime reserves around them). ` +
           `Below 1x: ours is smaller. ${runsNote}`,
         ...failed,
       ],

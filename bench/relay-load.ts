@@ -113,7 +113,7 @@ function summary(scenario: LoadScenario, result: unknown): string {
     }
     case 'idle': {
       const r = result as IdleResult
-      return `${(r.bytesPerConnection / 1024).toFixed(1)} KiB per connection`
+      return `${(r.bytesPerConnection / 1024).toFixed(1)} KiB per connection (heap ${(r.heapBytesPerConnection / 1024).toFixed(1)} KiB)`
     }
     case 'churn': {
       const r = result as ChurnResult

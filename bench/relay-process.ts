@@ -5,7 +5,7 @@
  * what it holds.
  */
 import { fork, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -55,9 +55,21 @@ export interface StartOptions {
 
 let childSerial = 0
 
+/**
+ * The Node flags the `collab-relay` command starts with (its shebang line):
+ * ours runs as users run it. The peers run with Node's defaults, as their
+ * own commands start them.
+ */
+export const RELAY_NODE_FLAGS: readonly string[] = (() => {
+  const shebang = readFileSync(fileURLToPath(new URL('../bin/collab-relay.js', import.meta.url)), 'utf8').split('\n', 1)[0]
+  const match = /^#!\/usr\/bin\/env -S node((?: --[^ ]+)*)$/.exec(shebang)
+  if (!match) throw new Error(`bin/collab-relay.js: a shebang this benchmark does not understand: ${shebang}`)
+  return match[1].split(' ').filter(Boolean)
+})()
+
 export async function startServer(kind: ServerKind, options: StartOptions): Promise<ServerProcess> {
   const dataDir = kind === 'ours-sqlite' ? mkdtempSync(join(tmpdir(), 'collab-relay-bench-')) : undefined
-  const execArgv = ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])]
+  const execArgv = ['--import', 'tsx', '--expose-gc', ...(isOurs(kind) ? RELAY_NODE_FLAGS : []), ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])]
   if (options.profileDir) {
     // A directory per child: tsx's loader thread writes a profile of its own beside the main thread's.
     const dir = join(options.profileDir, `${kind}-${options.label}-${++childSerial}`)

@@ -21,6 +21,7 @@ import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { yWebsocketDialect } from './relay-clients.ts'
+import { RELAY_NODE_FLAGS } from './relay-process.ts'
 import { latency, sliceOf, type LatencyResult, type ServerProbe } from './relay-scenarios.ts'
 import { loadTrace, replay } from './trace.ts'
 
@@ -54,7 +55,7 @@ function cpuOf(pid: number): NodeJS.CpuUsage {
 }
 
 async function startInstance(databaseUrl: string, redis: boolean): Promise<Instance> {
-  const args = [BIN, '--port', '0', '--database-url', databaseUrl, '--log-level', 'warn', ...UNLIMITED, ...(redis ? ['--redis-url', REDIS_URL] : [])]
+  const args = [...RELAY_NODE_FLAGS, BIN, '--port', '0', '--database-url', databaseUrl, '--log-level', 'warn', ...UNLIMITED, ...(redis ? ['--redis-url', REDIS_URL] : [])]
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, COLLAB_RELAY_AUTH_SECRET: '' } })
   const base = await new Promise<string>((resolve, reject) => {
     let out = ''

@@ -104,6 +104,8 @@ describe('npx collab-relay (npm exec → shell → relay)', () => {
     relays.push(npx)
     const relay = descendantsOf(npx.process.pid!).find((entry) => entry.command.includes('collab-relay') && entry.command.startsWith('node'))
     expect(relay, `the relay under npm: ${JSON.stringify(descendantsOf(npx.process.pid!))}`).toBeDefined()
+    // The bin's shebang gives Node its flags (a smaller young generation: docs/performance-log.md).
+    expect(relay!.command).toMatch(/^node --max-semi-space-size=8 \S*collab-relay /)
 
     const writer = await writeAndWaitSaved(npx.wsUrl, 'npx-doc', 'written under npx')
     const closed = closeCodeOf(writer)
@@ -156,6 +158,14 @@ describe('npx collab-relay (npm exec → shell → relay)', () => {
 })
 
 describe('the CLI runs compiled JavaScript', () => {
+  it('npm start passes Node the flags the command’s shebang does', () => {
+    const shebang = readFileSync(join(REPO_ROOT, 'bin/collab-relay.js'), 'utf8').split('\n', 1)[0]
+    const flags = /^#!\/usr\/bin\/env -S node (.+)$/.exec(shebang)?.[1]
+    expect(flags).toBe('--max-semi-space-size=8')
+    const { scripts } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    expect(scripts.start).toBe(`node ${flags} bin/collab-relay.js`)
+  })
+
   it('bin/collab-relay.js loads dist/node, with no TypeScript loader (no esbuild service beside the relay)', async () => {
     const bin = readFileSync(join(REPO_ROOT, 'bin/collab-relay.js'), 'utf8')
     expect(bin).toContain('dist/node/server/main.js')
