@@ -7,6 +7,7 @@ import type { Connection } from './connection.ts'
 import type { RelayLimits } from './limits.ts'
 import type { UpdateOrigin } from './origin.ts'
 import { Presence, PresenceLimitError } from './presence.ts'
+import { PresenceBatch } from './presence-batch.ts'
 import { loadDocument } from './room-load.ts'
 import { upgradeStoredFormat } from './format-upgrade.ts'
 import { UpdatePipeline, type SubmitResult } from './update-pipeline.ts'
@@ -56,10 +57,8 @@ export class Room {
   private readonly pipeline: UpdatePipeline
   /** Server-side users of the document (the HTTP API, webhooks): it stays loaded while held. */
   private holders = 0
-  /** Presence changes waiting to be relayed, the latest per client (see `relayPresence`). */
-  private readonly presenceOut = new Map<number, AwarenessEntry>()
-  private presenceTimer: ReturnType<typeof setTimeout> | null = null
-  private presenceSentAt = 0
+  /** Presence changes on their way out (see `relayPresence`). */
+  private readonly presenceOut: PresenceBatch
   private idleTimer: ReturnType<typeof setTimeout> | null = null
   /** Stored updates set aside at load because they could not be applied. */
   skippedUpdates = 0
@@ -79,6 +78,10 @@ export class Room {
     stored: { head: number; count: number; bytes: number },
   ) {
     this.presence = new Presence<Connection | RemoteInstance>(context.limits)
+    this.presenceOut = new PresenceBatch(context.limits.awarenessIntervalMs, (update) => {
+      this.broadcast(encodeAwareness(update), null)
+      this.peers?.publishPresence(update)
+    })
     const presenceName = (connection: Connection): string | null => this.presence.nameOf(connection.ownedClientIds)
     this.versions = new RoomVersions({ ...context, name, doc, settings: context.versions, presenceName, gone: () => this.deleted || this.broken })
     this.pipeline = new UpdatePipeline(
@@ -296,8 +299,7 @@ export class Room {
   destroy(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer)
     this.idleTimer = null
-    if (this.presenceTimer) clearTimeout(this.presenceTimer)
-    this.presenceTimer = null
+    this.presenceOut.stop()
     this.peers?.close()
     this.peers = null
     this.versions.stop()
@@ -387,28 +389,10 @@ export class Room {
   /**
    * Relay presence changes to everyone, the sender included (for a client
    * alone in a room the echo of its own renewal is what keeps its connection
-   * alive). At most one frame per `awarenessIntervalMs`: changes in between
-   * are merged, the latest per client winning, so a flood of cursor moves
-   * costs the room one frame per interval. The first change after a quiet
-   * spell goes out at once.
+   * alive), batched per `awarenessIntervalMs` (`PresenceBatch`).
    */
   private relayPresence(entries: AwarenessEntry[]): void {
-    if (entries.length === 0) return
-    for (const entry of entries) this.presenceOut.set(entry.clientId, entry)
-    if (this.presenceTimer) return
-    const wait = this.presenceSentAt + this.context.limits.awarenessIntervalMs - Date.now()
-    if (wait <= 0) this.sendPresence()
-    else this.presenceTimer = setTimeout(() => this.sendPresence(), wait)
-  }
-
-  private sendPresence(): void {
-    this.presenceTimer = null
-    if (this.presenceOut.size === 0) return
-    this.presenceSentAt = Date.now()
-    const update = encodeAwarenessUpdate([...this.presenceOut.values()])
-    this.presenceOut.clear()
-    this.broadcast(encodeAwareness(update), null)
-    this.peers?.publishPresence(update)
+    this.presenceOut.add(entries)
   }
 
   private broadcast(frame: Uint8Array, except: Connection | null): void {
