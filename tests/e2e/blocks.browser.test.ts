@@ -141,10 +141,10 @@ describe('task lists', () => {
 
     // The toolbar's task list button makes the paragraph a task again, pressed while in one.
     const button = ada.locator('.collab-editor__toolbar [data-command="taskList"]')
-    expect(await button.getAttribute('aria-pressed')).toBe('false')
+    await poll(() => button.getAttribute('aria-pressed')).toBe('false')
     await button.click()
     await poll(() => tasks(grace)).toEqual(['[x] Done already', '[ ] Sub-task'])
-    expect(await button.getAttribute('aria-pressed')).toBe('true')
+    await poll(() => button.getAttribute('aria-pressed')).toBe('true')
   })
 })
 

@@ -218,7 +218,8 @@ describe('the toolbar', () => {
     await poll(() => focused(page)).toBe('editor')
     await page.keyboard.type('bold words')
     await poll(() => page.locator('collab-editor .ProseMirror strong').allTextContents()).toEqual(['bold words'])
-    expect(await toolbar.locator('[data-command="bold"]').getAttribute('aria-pressed')).toBe('true')
+    // The buttons' states follow once the page is idle (client/toolbar.ts).
+    await poll(() => toolbar.locator('[data-command="bold"]').getAttribute('aria-pressed')).toBe('true')
     // Back into the toolbar: it remembers the button last used.
     await page.keyboard.press('Shift+Tab')
     await poll(() => focused(page)).toBe('bold')
