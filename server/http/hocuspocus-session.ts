@@ -1,3 +1,4 @@
+import type { Heartbeat } from './heartbeat.ts'
 import type { RawData, WebSocket } from 'ws'
 import { CloseCode, type CloseCodeEntry } from '../../shared/close-codes.ts'
 import {
@@ -43,7 +44,7 @@ export interface HocuspocusHub {
   attach(ws: WebSocket, request: Request): void
 }
 
-export function createHocuspocusHub(relay: Relay, authenticate: Authenticate, heartbeatMs: number): HocuspocusHub {
+export function createHocuspocusHub(relay: Relay, authenticate: Authenticate, heartbeat: Heartbeat): HocuspocusHub {
   const byDocument = new Map<string, Set<DocumentChannel>>()
   const hub: ChannelDirectory = {
     add(channel) {
@@ -62,7 +63,7 @@ export function createHocuspocusHub(relay: Relay, authenticate: Authenticate, he
   }
   return {
     attach(ws, request) {
-      new HocuspocusSession(ws, relay, authenticate, hub, { url: request.url, headers: new Headers(request.headers) }, heartbeatMs)
+      new HocuspocusSession(ws, relay, authenticate, hub, { url: request.url, headers: new Headers(request.headers) }, heartbeat)
     },
   }
 }
@@ -102,21 +103,15 @@ class HocuspocusSession {
     private readonly authenticate: Authenticate,
     private readonly hub: ChannelDirectory,
     private readonly upgrade: { url: string; headers: Headers },
-    heartbeatMs: number,
+    heartbeat: Heartbeat,
   ) {
-    let alive = true
-    const heartbeat = setInterval(() => {
-      if (!alive) return ws.terminate()
-      alive = false
-      ws.ping()
-    }, heartbeatMs)
-    ws.on('pong', () => (alive = true))
+    const beat = heartbeat.watch(ws)
     ws.on('message', (data, isBinary) => {
-      alive = true
+      beat.alive = true
       this.receive(frameBytes(data), isBinary)
     })
     ws.on('close', () => {
-      clearInterval(heartbeat)
+      heartbeat.forget(ws)
       for (const channel of this.channels.values()) this.drop(channel)
     })
     ws.on('error', () => {})

@@ -6,6 +6,7 @@ import { roomNameFromPath, validateRoomName, type RoomNameResult } from '../../s
 import type { Relay } from '../relay/relay.ts'
 import { allowEveryone, type Authenticate } from './authenticate.ts'
 import { attachSocket } from './ws-socket.ts'
+import { Heartbeat } from './heartbeat.ts'
 import { createHocuspocusHub } from './hocuspocus-session.ts'
 import { createUpgradeAdmission, type UpgradeAdmissionOptions } from './upgrade-admission.ts'
 import { VERSION } from '../version.ts'
@@ -47,7 +48,9 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
   if (!(heartbeatMs > 0)) throw new RangeError(`createRelayApp: heartbeatMs must be > 0, got ${heartbeatMs}`)
   const authenticate = options.authenticate ?? allowEveryone
   const admit = createUpgradeAdmission(options)
-  const hocuspocus = createHocuspocusHub(relay, authenticate, heartbeatMs)
+  // One timer pings every socket of this app (server/http/heartbeat.ts).
+  const heartbeat = new Heartbeat(heartbeatMs)
+  const hocuspocus = createHocuspocusHub(relay, authenticate, heartbeat)
   const startedAt = Date.now()
   const app = new Hono()
 
@@ -103,7 +106,7 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
         // Hono's onMessage, which wraps every frame in a MessageEvent: this is
         // the relay's hot path. No frame can arrive before onOpen runs.
         const raw = ws.raw as WebSocket
-        attachSocket(raw, relay, name, heartbeatMs, grant)
+        attachSocket(raw, relay, name, heartbeat, grant)
         releaseUpgradeListeners(raw)
       },
     }))

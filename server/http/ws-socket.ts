@@ -2,34 +2,21 @@ import type { RawData, WebSocket } from 'ws'
 import type { Grant } from '../relay/grant.ts'
 import type { Relay } from '../relay/relay.ts'
 import type { RelaySocket } from '../relay/relay-socket.ts'
+import type { Heartbeat } from './heartbeat.ts'
 
 /**
  * Map a `ws` WebSocket onto the relay core: frames in, frames out, close and
  * heartbeat. This file and `relay-app.ts` are all that know about `ws`.
  */
-export function attachSocket(ws: WebSocket, relay: Relay, roomName: string, heartbeatMs: number, grant?: Grant): void {
+export function attachSocket(ws: WebSocket, relay: Relay, roomName: string, heartbeat: Heartbeat, grant?: Grant): void {
   const connection = relay.connect(new WsRelaySocket(ws), roomName, grant)
-
-  let alive = true
-  const heartbeat = setInterval(() => {
-    if (!alive) {
-      // No pong (and no frame) since the last ping: the peer is gone.
-      ws.terminate()
-      return
-    }
-    alive = false
-    ws.ping()
-  }, heartbeatMs)
-
-  ws.on('pong', () => {
-    alive = true
-  })
+  const beat = heartbeat.watch(ws)
   ws.on('message', (data, isBinary) => {
-    alive = true
+    beat.alive = true
     connection.receive(frameBytes(data), isBinary)
   })
   ws.on('close', () => {
-    clearInterval(heartbeat)
+    heartbeat.forget(ws)
     connection.closed()
   })
   // `ws` closes the socket itself after an error (bad frame, 1009 for an
