@@ -5,17 +5,18 @@
  * the page behind it is inert and Escape closes it; focus then goes back to
  * the text.
  */
-import { type Command, Plugin, PluginKey } from 'prosemirror-state'
+import type { Command, Plugin } from 'prosemirror-state'
 import type { EditorView } from 'prosemirror-view'
 import type { KeyBinding } from './keymap.ts'
+import { createOpenRequests } from './open-requests.ts'
 import { isMacPlatform, shortcutLabel } from './shortcut-label.ts'
 
-/** The plugin's state counts requests to open the help, so that each Mod-/ opens it once. */
-const shortcutHelpKey = new PluginKey<number>('collabShortcutHelp')
+/** Requests to open the help (each Mod-/ opens it once). */
+const helpRequests = createOpenRequests('collabShortcutHelp')
 
 /** Open the shortcut help. */
 export const showShortcutHelp: Command = (state, dispatch) => {
-  if (dispatch) dispatch(state.tr.setMeta(shortcutHelpKey, true))
+  if (dispatch) dispatch(helpRequests.ask(state.tr))
   return true
 }
 
@@ -30,26 +31,15 @@ export function shortcutRows(bindings: readonly KeyBinding[], mac: boolean): { d
 
 /** A plugin that renders the help into `host` (the editor's root) and opens it on `showShortcutHelp`. */
 export function shortcutHelpPlugin(host: HTMLElement, bindings: readonly KeyBinding[]): Plugin {
-  return new Plugin<number>({
-    key: shortcutHelpKey,
-    state: {
-      init: () => 0,
-      apply: (tr, requests) => (tr.getMeta(shortcutHelpKey) ? requests + 1 : requests),
-    },
-    view(view) {
-      let seen = shortcutHelpKey.getState(view.state) ?? 0
-      const dialog = renderDialog(view, bindings)
-      host.append(dialog)
-      return {
-        update(view) {
-          const requests = shortcutHelpKey.getState(view.state) ?? 0
-          if (requests === seen) return
-          seen = requests
-          if (!dialog.open && dialog.isConnected) dialog.showModal()
-        },
-        destroy: () => dialog.remove(),
-      }
-    },
+  return helpRequests.plugin((view) => {
+    const dialog = renderDialog(view, bindings)
+    host.append(dialog)
+    return {
+      update(_view, requested) {
+        if (requested && !dialog.open && dialog.isConnected) dialog.showModal()
+      },
+      destroy: () => dialog.remove(),
+    }
   })
 }
 

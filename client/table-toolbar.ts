@@ -8,9 +8,10 @@
  * TinyMCE use for their contextual toolbars) and Escape comes back; a click
  * on it leaves the caret where it was.
  */
-import { type Command, type EditorState, Plugin, PluginKey } from 'prosemirror-state'
+import type { Command, EditorState, Plugin } from 'prosemirror-state'
 import { addColumnAfter, addColumnBefore, addRowAfter, addRowBefore, deleteTable, findTable, isInTable } from 'prosemirror-tables'
 import type { EditorView } from 'prosemirror-view'
+import { createOpenRequests, type RequestedView } from './open-requests.ts'
 import { rovingTabindex, type RovingTabindex } from './roving-tabindex.ts'
 import { deleteColumn, deleteRow, hasHeaderRow, toggleHeaderRow } from './tables.ts'
 
@@ -42,39 +43,30 @@ export const TABLE_ACTIONS: readonly (readonly TableAction[])[] = [
   [{ id: 'deleteTable', label: 'Delete table', name: 'Delete table', command: deleteTable }],
 ]
 
-/** The plugin's state counts requests to move focus to the toolbar. */
-const tableToolbarKey = new PluginKey<number>('collabTableToolbar')
+/** Requests to move focus to the toolbar (each Alt-F10 once). */
+const toolbarRequests = createOpenRequests('collabTableToolbar')
 
 /** Alt-F10: move focus to the table toolbar, when the caret is in a table of an editable document. */
 export const focusTableToolbar: Command = (state, dispatch, view) => {
   if ((view && !view.editable) || !isInTable(state)) return false
-  if (dispatch) dispatch(state.tr.setMeta(tableToolbarKey, true))
+  if (dispatch) dispatch(toolbarRequests.ask(state.tr))
   return true
 }
 
 /** A plugin that shows the table toolbar inside `host` (the editor's root, positioned). */
 export function tableToolbarPlugin(host: HTMLElement): Plugin {
-  return new Plugin<number>({
-    key: tableToolbarKey,
-    state: {
-      init: () => 0,
-      apply: (tr, requests) => (tr.getMeta(tableToolbarKey) ? requests + 1 : requests),
-    },
-    view: (view) => new TableToolbarView(view, host),
-  })
+  return toolbarRequests.plugin((view) => new TableToolbarView(view, host))
 }
 
-class TableToolbarView {
+class TableToolbarView implements RequestedView {
   private readonly bar: HTMLElement
   private readonly buttons: { action: TableAction; button: HTMLButtonElement }[] = []
   private readonly roving: RovingTabindex
-  private seenRequests: number
 
   constructor(
     private readonly view: EditorView,
     private readonly host: HTMLElement,
   ) {
-    this.seenRequests = tableToolbarKey.getState(view.state) ?? 0
     this.bar = document.createElement('div')
     this.bar.className = 'collab-editor__table-toolbar'
     this.bar.setAttribute('role', 'toolbar')
@@ -110,12 +102,9 @@ class TableToolbarView {
     this.refresh()
   }
 
-  update(view: EditorView): void {
+  update(_view: EditorView, requested: boolean): void {
     this.refresh()
-    const requests = tableToolbarKey.getState(view.state) ?? 0
-    if (requests === this.seenRequests) return
-    this.seenRequests = requests
-    if (!this.bar.hidden) this.roving.focus()
+    if (requested && !this.bar.hidden) this.roving.focus()
   }
 
   destroy(): void {
