@@ -10,7 +10,7 @@
 import type { Command, Plugin } from 'prosemirror-state'
 import type { EditorView } from 'prosemirror-view'
 import { checkImage, selectedImage, setImage } from './images.ts'
-import { element, uniqueId } from './dom-element.ts'
+import { element, placeInside, uniqueId } from './dom-element.ts'
 import { createOpenRequests, type RequestedView } from './open-requests.ts'
 
 /** Requests to open the dialog (each opens it once). */
@@ -161,10 +161,7 @@ class ImageDialogView implements RequestedView {
     const { from } = this.view.state.selection
     const image = selectedImage(this.view.state) ? this.view.nodeDOM(from) : null
     const at = image instanceof HTMLElement ? image.getBoundingClientRect() : this.view.coordsAtPos(Math.min(from, this.view.state.doc.content.size))
-    const box = this.host.getBoundingClientRect()
-    const maxLeft = Math.max(0, this.host.clientWidth - this.dialog.offsetWidth - 4)
-    this.dialog.style.left = `${Math.round(Math.min(Math.max(at.left - box.left, 4), maxLeft))}px`
-    this.dialog.style.top = `${Math.round(at.bottom - box.top + 6)}px`
+    placeInside(this.dialog, this.host, at.left, at.bottom + 6)
   }
 
   private onKeydown = (event: KeyboardEvent): void => {

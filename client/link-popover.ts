@@ -11,7 +11,7 @@ import type { Command, Plugin } from 'prosemirror-state'
 import type { EditorView } from 'prosemirror-view'
 import { safeHref } from '../shared/schema.ts'
 import { activeLink, linkExtent, setLink } from './commands.ts'
-import { element, uniqueId } from './dom-element.ts'
+import { element, placeInside, uniqueId } from './dom-element.ts'
 import { createOpenRequests, type RequestedView } from './open-requests.ts'
 
 /** What `checkLinkUrl` makes of an address: the href to store, or why not. */
@@ -214,10 +214,7 @@ class LinkPopoverView implements RequestedView {
     if (this.mode === 'hidden' || this.view.isDestroyed) return
     const { from } = this.view.state.selection
     const at = this.view.coordsAtPos(Math.min(from, this.view.state.doc.content.size))
-    const box = this.host.getBoundingClientRect()
-    const maxLeft = Math.max(0, this.host.clientWidth - this.popover.offsetWidth - 4)
-    this.popover.style.left = `${Math.round(Math.min(Math.max(at.left - box.left, 4), maxLeft))}px`
-    this.popover.style.top = `${Math.round(at.bottom - box.top + 6)}px`
+    placeInside(this.popover, this.host, at.left, at.bottom + 6)
   }
 
   private onKeydown = (event: KeyboardEvent): void => {

@@ -11,6 +11,7 @@
 import type { Command, EditorState, Plugin } from 'prosemirror-state'
 import { addColumnAfter, addColumnBefore, addRowAfter, addRowBefore, deleteTable, findTable, isInTable } from 'prosemirror-tables'
 import type { EditorView } from 'prosemirror-view'
+import { placeInside } from './dom-element.ts'
 import { createOpenRequests, type RequestedView } from './open-requests.ts'
 import { rovingTabindex, type RovingTabindex } from './roving-tabindex.ts'
 import { deleteColumn, deleteRow, hasHeaderRow, toggleHeaderRow } from './tables.ts'
@@ -167,14 +168,11 @@ class TableToolbarView implements RequestedView {
     const dom = table ? this.view.nodeDOM(table.pos) : null
     if (!(dom instanceof HTMLElement)) return
     const rect = dom.getBoundingClientRect()
-    const box = this.host.getBoundingClientRect()
     const area = (this.view.dom.parentElement ?? this.view.dom).getBoundingClientRect()
     const height = this.bar.offsetHeight
     const gap = 4
     let top = rect.top - height - gap
     if (top < area.top) top = Math.min(rect.bottom + gap, area.bottom - height - gap)
-    const maxLeft = Math.max(0, this.host.clientWidth - this.bar.offsetWidth - 4)
-    this.bar.style.left = `${Math.round(Math.min(Math.max(rect.left - box.left, 4), maxLeft))}px`
-    this.bar.style.top = `${Math.round(top - box.top)}px`
+    placeInside(this.bar, this.host, rect.left, top)
   }
 }

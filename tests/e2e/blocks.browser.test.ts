@@ -5,21 +5,18 @@
  * checkboxes, keys, the image dialog) and read back from both editors'
  * state and pages. Tables: tables.browser.test.ts.
  */
-import { mkdirSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { AxeResults } from 'axe-core'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { documentPath } from '../../client/app/routes.ts'
 import { MISSING_ALT_MESSAGE, UNSAFE_IMAGE_MESSAGE } from '../../client/images.ts'
 import { editorHasFocus, openPair, tableButton, tableGrid } from './support/blocks.ts'
 import { clickInto, docJson, moveCaret, openBlankPage, useBrowserTests, waitForEditor } from './support/browser.ts'
+import { audit } from './support/axe.ts'
 
 const SCREENSHOT = fileURLToPath(new URL('../../docs/screenshot-blocks.png', import.meta.url))
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
-
 /** A small drawing the relay serves for the image tests (an http URL: the schema refuses data: images). */
 const CHART_PATH = '/e2e/chart.svg'
 const CHART_SVG =
@@ -55,15 +52,6 @@ function images(page: Page): Promise<{ src: string; alt: string }[]> {
     })
     return found
   })
-}
-
-/** Serious and critical axe-core violations on the page as it is now. */
-async function audit(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE)
-  const results = await page.evaluate(() => (window as unknown as { axe: { run(): Promise<AxeResults> } }).axe.run())
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id} (${violation.impact}): ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`)
 }
 
 describe('task lists', () => {

@@ -3,21 +3,17 @@
  * the shortcut help generated from the keymap, the keyboard-operable
  * toolbar, a phone-width layout, and an axe-core audit of the document page.
  */
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import type { Page } from 'playwright-core'
-import type { AxeResults } from 'axe-core'
 import { describe, expect, it } from 'vitest'
 import { documentPath } from '../../client/app/routes.ts'
 import { keyBindings } from '../../client/keymap.ts'
 import { shortcutRows } from '../../client/shortcut-help.ts'
 import { docText, moveCaret, openBlankPage, selectBackward, useBrowserTests } from './support/browser.ts'
+import { audit } from './support/axe.ts'
 
 const scope = useBrowserTests()
 
 const poll = <T>(read: () => Promise<T>, timeout = 10_000) => expect.poll(read, { timeout, interval: 25 })
-
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 /** The links in the editor's document: each one's text and href, from the editor's state. */
 function docLinks(page: Page): Promise<{ text: string; href: string }[]> {
@@ -273,15 +269,6 @@ describe('on a phone', () => {
 })
 
 describe('accessibility audit (axe-core)', () => {
-  /** Serious and critical violations on the page as it is now: rule, and the elements. */
-  async function audit(page: Page): Promise<string[]> {
-    if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE)
-    const results = await page.evaluate(() => (window as unknown as { axe: { run(): Promise<AxeResults> } }).axe.run())
-    return results.violations
-      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-      .map((violation) => `${violation.id} (${violation.impact}): ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`)
-  }
-
   it('the document page has no serious or critical violations: as opened, with the link popover, with the help open, with a task list and a table', async () => {
     const { session } = scope
     const ada = await session.openDocument('Ada', documentPath('audit'), 'Ada')

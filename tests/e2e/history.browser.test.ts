@@ -4,14 +4,12 @@
  * removed), restoring it for everyone, and a reader who may look and
  * compare but not restore. Against the relay's versions API.
  */
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import type { AxeResults } from 'axe-core'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { documentPath } from '../../client/app/routes.ts'
 import { tokenOf, type Authenticate } from '../../server/http/authenticate.ts'
 import { docText, moveCaret, openBlankPage, useBrowserTests, waitForEditor, waitSaved } from './support/browser.ts'
+import { audit } from './support/axe.ts'
 
 /** Everyone may edit without a token; the token `reader` may only read. */
 const READER_TOKEN = 'reader'
@@ -25,16 +23,6 @@ const authenticate: Authenticate = (request) => {
 const scope = useBrowserTests({ authenticate })
 
 const poll = <T>(read: () => Promise<T>, timeout = 10_000) => expect.poll(read, { timeout, interval: 25 })
-
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
-
-async function audit(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE)
-  const results = await page.evaluate(() => (window as unknown as { axe: { run(): Promise<AxeResults> } }).axe.run())
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id} (${violation.impact}): ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`)
-}
 
 const panel = (page: Page) => page.getByRole('dialog', { name: 'History' })
 const view = (page: Page) => page.locator('.collab-editor__history-view')
