@@ -1,4 +1,4 @@
-import type { Grant } from '../relay/grant.ts'
+import { OPEN_GRANT, type Grant } from '../relay/grant.ts'
 
 /**
  * The answer to "may this request open this document?": a grant, or a
@@ -25,7 +25,8 @@ export type AuthResult = { ok: true; grant: Grant } | { ok: false; status: 401 |
 export type Authenticate = (request: Request, documentName: string) => AuthResult | Promise<AuthResult>
 
 /** Everyone may edit everything: the relay's behaviour without authentication. */
-export const allowEveryone: Authenticate = () => ({ ok: true, grant: { access: 'write' } })
+const EVERYONE_ALLOWED: AuthResult = Object.freeze({ ok: true, grant: OPEN_GRANT })
+export const allowEveryone: Authenticate = () => EVERYONE_ALLOWED
 
 /** The token a request carries: `Authorization: Bearer …`, else the `token` query parameter (y-websocket's `params`). */
 export function tokenOf(request: Request): string | null {

@@ -29,9 +29,12 @@ export class Heartbeat {
     }
   }
 
-  /** Watch `ws`; the caller marks the returned beat alive on every frame and calls `forget` when the socket closes. */
-  watch(ws: WebSocket): Beat {
-    const beat: Beat = { alive: true }
+  /**
+   * Watch `ws`; the caller marks the returned beat alive on every frame and
+   * calls `forget` when the socket closes. `beat` may be an object the caller
+   * keeps for the socket anyway.
+   */
+  watch(ws: WebSocket, beat: Beat = { alive: true }): Beat {
     this.beats.set(ws, beat)
     ws.on('pong', this.onPong)
     this.timer ??= setInterval(() => this.beat(), this.intervalMs)

@@ -1,37 +1,59 @@
 import type { RawData, WebSocket } from 'ws'
 import type { Grant } from '../relay/grant.ts'
-import type { Relay } from '../relay/relay.ts'
+import type { ConnectionHandle, Relay } from '../relay/relay.ts'
 import type { RelaySocket } from '../relay/relay-socket.ts'
-import type { Heartbeat } from './heartbeat.ts'
+import type { Beat, Heartbeat } from './heartbeat.ts'
+
+/** Where a socket's binding hangs on its `ws` WebSocket, for the shared listeners below. */
+const BINDING = Symbol('collab-relay binding')
+type BoundWebSocket = WebSocket & { [BINDING]: SocketBinding }
 
 /**
  * Map a `ws` WebSocket onto the relay core: frames in, frames out, close and
  * heartbeat. This file and `relay-app.ts` are all that know about `ws`.
  */
 export function attachSocket(ws: WebSocket, relay: Relay, roomName: string, heartbeat: Heartbeat, grant?: Grant): void {
-  const connection = relay.connect(new WsRelaySocket(ws), roomName, grant)
-  const beat = heartbeat.watch(ws)
-  ws.on('message', (data, isBinary) => {
-    beat.alive = true
-    connection.receive(frameBytes(data), isBinary)
-  })
-  ws.on('close', () => {
-    heartbeat.forget(ws)
-    connection.closed()
-  })
+  const binding = new SocketBinding(ws, heartbeat)
+  binding.connection = relay.connect(binding, roomName, grant)
+  ;(ws as BoundWebSocket)[BINDING] = binding
+  heartbeat.watch(ws, binding)
+  ws.on('message', onMessage)
+  ws.on('close', onClose)
   // `ws` closes the socket itself after an error (bad frame, 1009 for an
   // oversized one); without a listener the error would crash the process.
   ws.on('error', ignoreError)
 }
 
+// The listeners are shared by every socket (`ws` calls them with the socket
+// as `this`) rather than closures made for each: with thousands of idle
+// connections, what each one keeps is what counts.
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const binding = (this as BoundWebSocket)[BINDING]
+  binding.alive = true
+  binding.connection.receive(frameBytes(data), isBinary)
+}
+
+function onClose(this: WebSocket): void {
+  const binding = (this as BoundWebSocket)[BINDING]
+  binding.heartbeat.forget(this)
+  binding.connection.closed()
+}
+
 function ignoreError(): void {}
 
 /**
- * A `ws` WebSocket as a RelaySocket. A class rather than an object of
- * closures: its methods live once on the prototype, not once per connection.
+ * A `ws` WebSocket as the relay sees it (a RelaySocket), with its heartbeat
+ * state and its relay connection: one object per socket. A class rather
+ * than an object of closures: its methods live once on the prototype.
  */
-class WsRelaySocket implements RelaySocket {
-  constructor(private readonly ws: WebSocket) {}
+class SocketBinding implements RelaySocket, Beat {
+  alive = true
+  /** Set right after construction (the relay needs this socket first). */
+  connection!: ConnectionHandle
+  constructor(
+    private readonly ws: WebSocket,
+    readonly heartbeat: Heartbeat,
+  ) {}
   send(frame: Uint8Array): void {
     this.ws.send(frame)
   }

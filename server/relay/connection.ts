@@ -1,9 +1,10 @@
 import { CloseCode, type CloseCodeEntry } from '../../shared/close-codes.ts'
 import type { Grant } from './grant.ts'
-import { InboundFrames } from './inbound-frames.ts'
+import { InboundFrames, type FrameSink } from './inbound-frames.ts'
 import { messageLabel, type RelayCounters } from './relay-counters.ts'
-import { TokenBucket } from './token-bucket.ts'
+import type { ConnectionHandle } from './relay.ts'
 import type { RelaySocket } from './relay-socket.ts'
+import type { Room } from './room.ts'
 
 /** Limits a connection enforces on itself. */
 export interface ConnectionLimits {
@@ -27,27 +28,37 @@ export interface ConnectionLimits {
 /** The longest timer Node keeps (about 24.8 days); a later expiry is checked again then. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
+/** Told once when a connection closes, from either side (the relay, which takes it out of its room). */
+export interface ConnectionOwner {
+  connectionClosed(connection: Connection): void
+}
+
 /**
- * One client connection: its socket, the awareness client IDs it owns, and
- * the slow-consumer watch. The room does the protocol; this class only
- * guards the socket.
+ * One client connection: its socket, the awareness client IDs it owns, the
+ * rate limits and the slow-consumer watch. The room does the protocol; this
+ * class only guards the socket. It is also the transport's handle on the
+ * connection (`receive`, `closed`).
+ *
+ * Thousands of these live at once, mostly idle, so it keeps plain fields
+ * and methods rather than closures or helper objects per connection: the
+ * owner and the room are references, the two rate buckets are three
+ * numbers, the set of client IDs exists once there is one
+ * (docs/performance-log.md, "Less kept per connection").
  */
-export class Connection {
-  /** Awareness client IDs this connection introduced (see `Presence`). */
-  readonly ownedClientIds = new Set<number>()
+export class Connection implements ConnectionHandle, FrameSink {
+  private owned: Set<number> | null = null
   /** Frames received, handled in time slices once the room is loaded (see `InboundFrames`). */
-  readonly inbound = new InboundFrames((waiting) => {
-    this.waitingFrames = waiting
-    this.updateReading()
-  })
+  readonly inbound: InboundFrames = new InboundFrames(this)
+  /** The room handling its frames, once loaded and joined. */
+  room: Room | null = null
   private closedReason: CloseCodeEntry | 'remote' | null = null
   /**
-   * Run once when the connection closes, from either side. The relay uses it
-   * to take the connection out of its room at once: when the relay closes a
-   * slow reader, the close handshake waits behind the very buffer it could
+   * Told once when the connection closes, from either side. The relay uses
+   * it to take the connection out of its room at once: when the relay closes
+   * a slow reader, the close handshake waits behind the very buffer it could
    * not drain, and the room must not wait with it.
    */
-  onClosed: (() => void) | null = null
+  owner: ConnectionOwner | null = null
   private slowTimer: ReturnType<typeof setTimeout> | null = null
   /** Its updates accepted but not yet committed (see `queueUpdate`). */
   private queuedUpdates = 0
@@ -58,8 +69,10 @@ export class Connection {
   /** Whether this reader has been told (once) that its edits are not accepted. */
   toldReadOnly = false
   private expiryTimer: ReturnType<typeof setTimeout> | null = null
-  private readonly messages: TokenBucket
-  private readonly bytes: TokenBucket
+  /** The two token buckets of the rate limits (see `TokenBucket`), refilled together. */
+  private messageTokens: number
+  private byteTokens: number
+  private refilledAt = performance.now()
 
   constructor(
     readonly socket: RelaySocket,
@@ -69,9 +82,47 @@ export class Connection {
     readonly grant: Grant,
     private readonly counters: RelayCounters,
   ) {
-    this.messages = new TokenBucket(limits.messagesPerSecond, limits.messageBurst)
-    this.bytes = new TokenBucket(limits.bytesPerSecond, limits.byteBurst)
+    this.messageTokens = limits.messageBurst
+    this.byteTokens = limits.byteBurst
     if (grant.expiresAt !== undefined) this.watchExpiry(grant.expiresAt)
+  }
+
+  /** Awareness client IDs this connection introduced (see `Presence`). */
+  get ownedClientIds(): Set<number> {
+    return (this.owned ??= new Set())
+  }
+
+  /**
+   * A frame arrived from the peer. Anything but a binary frame closes it
+   * (1003), so does a rate past the limits (4429) or a pile of frames while
+   * the room still loads (1013); the rest waits its turn in `inbound`.
+   */
+  receive(frame: Uint8Array, binary: boolean): void {
+    if (this.isClosed) return
+    if (!binary) {
+      this.close(CloseCode.UNSUPPORTED_DATA)
+      return
+    }
+    if (!this.withinRate(frame)) {
+      this.close(CloseCode.RATE_LIMITED)
+      return
+    }
+    if (!this.room && this.inbound.waiting >= this.limits.maxQueuedFramesWhileLoading) {
+      this.close(CloseCode.SLOW_CONSUMER)
+      return
+    }
+    this.inbound.push(frame)
+  }
+
+  /** `inbound`'s turn for a frame: the room handles it, unless the relay has closed the connection. */
+  handleFrame(frame: Uint8Array): void {
+    if (!this.closedByRelay) this.room!.handle(this, frame)
+  }
+
+  /** `inbound`'s backlog changed. */
+  backlogChanged(waiting: number): void {
+    this.waitingFrames = waiting
+    this.updateReading()
   }
 
   /**
@@ -79,18 +130,28 @@ export class Connection {
    * sent faster than its rate for longer than its burst: the caller closes
    * the connection then (4429).
    */
-  withinRate(frame: Uint8Array): boolean {
+  private withinRate(frame: Uint8Array): boolean {
     const label = messageLabel(frame)
+    const size = frame.byteLength
     this.counters.framesIn[label]++
-    this.counters.bytesIn[label] += frame.byteLength
-    return this.messages.take(1) && this.bytes.take(frame.byteLength)
+    this.counters.bytesIn[label] += size
+    const { limits } = this
+    const now = performance.now()
+    const seconds = (now - this.refilledAt) / 1000
+    this.refilledAt = now
+    this.messageTokens = Math.min(limits.messageBurst, this.messageTokens + seconds * limits.messagesPerSecond)
+    this.byteTokens = Math.min(limits.byteBurst, this.byteTokens + seconds * limits.bytesPerSecond)
+    if (this.messageTokens < 1 || this.byteTokens < size) return false
+    this.messageTokens -= 1
+    this.byteTokens -= size
+    return true
   }
 
   /** Close with 4401 when the grant ends, however long that is. */
   private watchExpiry(expiresAt: number): void {
     const left = expiresAt - Date.now()
     if (left <= 0) {
-      // Expired already: close after the caller has set everything up (onClosed and the like).
+      // Expired already: close after the caller has set everything up (its owner and the like).
       queueMicrotask(() => this.close(CloseCode.TOKEN_EXPIRED))
       return
     }
@@ -174,21 +235,21 @@ export class Connection {
     this.inbound.clear()
     this.clearTimers()
     if (this.socket.isOpen) this.socket.close(entry.code, entry.reason)
-    this.runOnClosed()
+    this.tellOwner()
   }
 
   /** The transport reports the socket closed (by either side). */
-  markClosed(): void {
-    // Frames it sent before closing are still handled (see the relay's onClosed).
+  closed(): void {
+    // Frames it sent before closing are still handled (see the relay's connectionClosed).
     this.closedReason ??= 'remote'
     this.clearTimers()
-    this.runOnClosed()
+    this.tellOwner()
   }
 
-  private runOnClosed(): void {
-    const callback = this.onClosed
-    this.onClosed = null
-    callback?.()
+  private tellOwner(): void {
+    const owner = this.owner
+    this.owner = null
+    owner?.connectionClosed(this)
   }
 
   private clearTimers(): void {

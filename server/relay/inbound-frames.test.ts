@@ -13,10 +13,28 @@ function spin(ms: number): void {
   }
 }
 
+/**
+ * An InboundFrames whose sink is two callbacks: the backlog's given here,
+ * the frames' handler given to `start` (as the relay's room is, once loaded).
+ */
+function testFrames(onBacklog: (waiting: number) => void) {
+  let handler: (frame: Uint8Array) => void = () => {
+    throw new Error('a frame was handled before start')
+  }
+  const inbound = new InboundFrames({ handleFrame: (frame) => handler(frame), backlogChanged: onBacklog })
+  const start = inbound.start.bind(inbound)
+  return Object.assign(inbound, {
+    start(handle: (frame: Uint8Array) => void) {
+      handler = handle
+      start()
+    },
+  })
+}
+
 describe('InboundFrames', () => {
   it('handles a lone frame as it arrives, without waiting for a turn of the event loop', () => {
     const handled: number[] = []
-    const inbound = new InboundFrames(() => {})
+    const inbound = testFrames(() => {})
     inbound.start((f) => handled.push(f[0]!))
     inbound.push(frame(1))
     expect(handled).toEqual([1])
@@ -25,7 +43,7 @@ describe('InboundFrames', () => {
 
   it('keeps frames that arrive before it starts, and handles them first, in order', async () => {
     const handled: number[] = []
-    const inbound = new InboundFrames(() => {})
+    const inbound = testFrames(() => {})
     inbound.push(frame(1))
     inbound.push(frame(2))
     expect(inbound.waiting).toBe(2)
@@ -40,7 +58,7 @@ describe('InboundFrames', () => {
   it('defers what a task receives past its time budget to later turns, in order, and reports the backlog', async () => {
     const handled: number[] = []
     const backlog: number[] = []
-    const inbound = new InboundFrames((waiting) => backlog.push(waiting))
+    const inbound = testFrames((waiting) => backlog.push(waiting))
     inbound.start((f) => {
       handled.push(f[0]!)
       spin(SLICE_MS / 4)
@@ -62,8 +80,8 @@ describe('InboundFrames', () => {
 
   it('gives the next task a fresh budget', async () => {
     const handled: number[] = []
-    const inbound = new InboundFrames(() => {})
-    const other = new InboundFrames(() => {})
+    const inbound = testFrames(() => {})
+    const other = testFrames(() => {})
     inbound.start((f) => {
       handled.push(f[0]!)
       spin(SLICE_MS)
@@ -81,7 +99,7 @@ describe('InboundFrames', () => {
 
   it('drops what waits when cleared', async () => {
     const handled: number[] = []
-    const inbound = new InboundFrames(() => {})
+    const inbound = testFrames(() => {})
     inbound.push(frame(1))
     inbound.clear()
     inbound.start((f) => handled.push(f[0]!))

@@ -23,6 +23,20 @@ function taskHasTime(): boolean {
   return now - taskStartedAt < SLICE_MS
 }
 
+/** Where a connection's frames go (the connection itself). */
+export interface FrameSink {
+  /** Handle one frame; frames come in the order received. */
+  handleFrame(frame: Uint8Array): void
+  /** The number of frames waiting has changed. */
+  backlogChanged(waiting: number): void
+}
+
+/**
+ * The queue of a connection with nothing waiting, shared by all of them and
+ * never written: an idle connection keeps no array of its own.
+ */
+const NO_FRAMES = Object.freeze([]) as unknown as (Uint8Array | undefined)[]
+
 /**
  * A connection's received frames, handled in order and in time slices. `ws`
  * hands over every frame of a TCP read at once (thousands of small updates
@@ -36,14 +50,14 @@ function taskHasTime(): boolean {
  * also lets the room commit it within the same turn of the event loop.
  */
 export class InboundFrames {
-  private frames: (Uint8Array | undefined)[] = []
+  private frames: (Uint8Array | undefined)[] = NO_FRAMES
   private head = 0
   private scheduled = false
-  private handler: ((frame: Uint8Array) => void) | null = null
-  private idleWaiters: (() => void)[] = []
+  private started = false
+  private idleWaiters: (() => void)[] | null = null
 
-  /** `onBacklog` is told the number of frames waiting after every change. */
-  constructor(private readonly onBacklog: (waiting: number) => void) {}
+  /** `sink` handles the frames, and is told the number waiting after every change. */
+  constructor(private readonly sink: FrameSink) {}
 
   /** Frames received and not handled yet. */
   get waiting(): number {
@@ -51,43 +65,44 @@ export class InboundFrames {
   }
 
   push(frame: Uint8Array): void {
-    if (this.handler && !this.scheduled && this.head === this.frames.length && taskHasTime()) {
-      this.handler(frame)
+    if (this.started && !this.scheduled && this.head === this.frames.length && taskHasTime()) {
+      this.sink.handleFrame(frame)
       return
     }
+    if (this.frames === NO_FRAMES) this.frames = []
     this.frames.push(frame)
-    this.onBacklog(this.waiting)
+    this.sink.backlogChanged(this.waiting)
     this.schedule()
   }
 
   /** Start handling (the room is loaded); frames received so far go first. */
-  start(handler: (frame: Uint8Array) => void): void {
-    this.handler = handler
+  start(): void {
+    this.started = true
     this.schedule()
   }
 
   /** Resolves once every frame received so far is handled (or dropped). */
   idle(): Promise<void> {
-    if (this.waiting === 0 || !this.handler) return Promise.resolve()
-    return new Promise((resolve) => this.idleWaiters.push(resolve))
+    if (this.waiting === 0 || !this.started) return Promise.resolve()
+    return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve))
   }
 
-  /** Drop everything (the connection closed). */
+  /** Drop everything and handle nothing more (the connection closed). */
   clear(): void {
-    this.frames = []
+    this.frames = NO_FRAMES
     this.head = 0
-    this.handler = null
+    this.started = false
     this.wakeIdle()
   }
 
   private wakeIdle(): void {
     const waiters = this.idleWaiters
-    this.idleWaiters = []
-    for (const wake of waiters) wake()
+    this.idleWaiters = null
+    if (waiters) for (const wake of waiters) wake()
   }
 
   private schedule(): void {
-    if (this.scheduled || !this.handler || this.waiting === 0) return
+    if (this.scheduled || !this.started || this.waiting === 0) return
     this.scheduled = true
     setImmediate(() => this.drain())
   }
@@ -95,20 +110,20 @@ export class InboundFrames {
   private drain(): void {
     this.scheduled = false
     const started = performance.now()
-    while (this.handler && this.head < this.frames.length) {
+    while (this.started && this.head < this.frames.length) {
       const frame = this.frames[this.head]!
       this.frames[this.head++] = undefined
-      this.handler(frame)
+      this.sink.handleFrame(frame)
       if (performance.now() - started >= SLICE_MS) break
     }
     if (this.head === this.frames.length) {
-      this.frames = []
+      this.frames = NO_FRAMES
       this.head = 0
     } else if (this.head > 1024 && this.head * 2 > this.frames.length) {
       this.frames = this.frames.slice(this.head)
       this.head = 0
     }
-    this.onBacklog(this.waiting)
+    this.sink.backlogChanged(this.waiting)
     if (this.waiting === 0) this.wakeIdle()
     this.schedule()
   }

@@ -2,14 +2,13 @@ import { CloseCode } from '../../shared/close-codes.ts'
 import { createMemoryStorage } from '../storage/memory.ts'
 import { normalizeStoredNames } from '../storage/normalize-names.ts'
 import type { DocumentStorage } from '../storage/types.ts'
-import { Connection } from './connection.ts'
+import { Connection, type ConnectionOwner } from './connection.ts'
 import { consoleLogger, type RelayLogger, type RelaySocket } from './relay-socket.ts'
 import { OPEN_GRANT, type Grant } from './grant.ts'
 import { resolveLimits, type RelayLimits } from './limits.ts'
 import { HookRunner, type RelayHooks } from './hooks.ts'
 import { createCounters, type RelayCounters } from './relay-counters.ts'
 import { createDocumentAccess, type DocumentAccess } from './relay-documents.ts'
-import type { Room } from './room.ts'
 import { RoomRegistry } from './room-registry.ts'
 import type { DocumentBus } from './document-bus.ts'
 import { resolveVersionSettings, type VersionOptions } from './version-settings.ts'
@@ -184,23 +183,29 @@ export function createRelay(options: RelayOptions = {}): Relay {
     await storage.close()
   }
 
+  // Told when any connection closes: one object for all of them, not a closure each.
+  const owner: ConnectionOwner = {
+    connectionClosed(connection) {
+      connections.delete(connection)
+      hooks.emit('connectionClosed', { name: connection.roomName, code: connection.closeCode })
+      // A peer that closed after sending updates has them handled first: it
+      // counts them as sent. One the relay closed leaves at once (its other
+      // frames are dropped with it).
+      const room = connection.room
+      if (!room) return
+      if (connection.closedByRelay) room.leave(connection)
+      else void connection.inbound.idle().then(() => room.leave(connection))
+    },
+  }
+
   function connect(socket: RelaySocket, roomName: string, grant: Grant = OPEN_GRANT): ConnectionHandle {
     const connection = new Connection(socket, roomName, limits, grant, counters)
     if (closing !== null) {
       connection.close(CloseCode.GOING_AWAY)
-      return { receive() {}, closed() {} }
+      return connection
     }
     connections.add(connection)
-    let room: Room | null = null
-    connection.onClosed = () => {
-      connections.delete(connection)
-      hooks.emit('connectionClosed', { name: roomName, code: connection.closeCode })
-      // A peer that closed after sending updates has them handled first: it
-      // counts them as sent. One the relay closed leaves at once (its other
-      // frames are dropped with it).
-      if (connection.closedByRelay || !room) room?.leave(connection)
-      else void connection.inbound.idle().then(() => room?.leave(connection))
-    }
+    connection.owner = owner
 
     registry.acquire(roomName).then(
       (ready) => {
@@ -209,12 +214,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
           ready.scheduleIdleCheck()
           return
         }
-        room = ready
+        connection.room = ready
         ready.join(connection)
         hooks.emit('connectionOpened', { name: roomName, grant })
-        connection.inbound.start((frame) => {
-          if (!connection.closedByRelay) ready.handle(connection, frame)
-        })
+        connection.inbound.start()
         if (connection.isClosed) void connection.inbound.idle().then(() => ready.leave(connection))
       },
       (error: unknown) => {
@@ -222,28 +225,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
         connection.close(CloseCode.ROOM_UNAVAILABLE)
       },
     )
-
-    return {
-      receive(frame, binary) {
-        if (connection.isClosed) return
-        if (!binary) {
-          connection.close(CloseCode.UNSUPPORTED_DATA)
-          return
-        }
-        if (!connection.withinRate(frame)) {
-          connection.close(CloseCode.RATE_LIMITED)
-          return
-        }
-        if (!room && connection.inbound.waiting >= limits.maxQueuedFramesWhileLoading) {
-          connection.close(CloseCode.SLOW_CONSUMER)
-          return
-        }
-        connection.inbound.push(frame)
-      },
-      closed() {
-        connection.markClosed()
-      },
-    }
+    // The connection is the transport's handle: its `receive` and `closed`.
+    return connection
   }
 
   return {
