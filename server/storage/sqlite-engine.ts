@@ -51,6 +51,9 @@ const MIGRATIONS: Record<number, string> = {
   `,
 }
 
+/** Rows a burst's appends insert per statement (see appendAll). */
+const ROWS_PER_INSERT = 32
+
 /** A stored document's log as the engine hands it over: one buffer, the lengths of its updates in order. */
 export interface PackedLog {
   buffer: ArrayBuffer
@@ -131,11 +134,28 @@ export function createSqliteEngine(db: Database.Database) {
     return statement
   }
 
+  // A burst's rows go ROWS_PER_INSERT to a statement: one statement run per
+  // row cost as much again as the row's own B-tree work (2.5 against 4 µs a
+  // row, 128-row commits of 30-byte updates). Rows of one statement take
+  // their seqs in order, and the last of them is the head.
+  const insertMany = db.prepare<unknown[]>(
+    `INSERT INTO updates (seq, doc, data, at) VALUES ${Array.from({ length: ROWS_PER_INSERT }, () => '(NULL, ?, ?, ?)').join(', ')}`,
+  )
+  const manyArgs: unknown[] = new Array(ROWS_PER_INSERT * 3)
   const appendAll = db.transaction((queue: readonly { name: string; updates: readonly Uint8Array[] }[]) => {
     const at = Date.now()
     return queue.map(({ name, updates }) => {
       let head = 0
-      for (const update of updates) head = Number(insert.run(null, name, update, at).lastInsertRowid)
+      let index = 0
+      for (; index + ROWS_PER_INSERT <= updates.length; index += ROWS_PER_INSERT) {
+        for (let row = 0; row < ROWS_PER_INSERT; row++) {
+          manyArgs[row * 3] = name
+          manyArgs[row * 3 + 1] = updates[index + row]
+          manyArgs[row * 3 + 2] = at
+        }
+        head = Number(insertMany.run(...manyArgs).lastInsertRowid)
+      }
+      for (; index < updates.length; index++) head = Number(insert.run(null, name, updates[index], at).lastInsertRowid)
       return head
     })
   })

@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { createSqliteEngine, openDatabase, type SqliteEngine } from './sqlite-engine.ts'
-import type { SqliteRequest, SqliteResponse, SqliteWorkerData } from './sqlite-protocol.ts'
+import { unpackAppends, type SqliteRequest, type SqliteResponse, type SqliteWorkerData } from './sqlite-protocol.ts'
 
 const port = parentPort!
 const { file, synchronous } = workerData as SqliteWorkerData
@@ -47,7 +47,7 @@ function commitAppends(): void {
 
 port.on('message', (request: SqliteRequest) => {
   if (request.op === 'append') {
-    appends.push({ id: request.id, batch: request.batch })
+    appends.push({ id: request.id, batch: unpackAppends(request) })
     if (!scheduled) {
       scheduled = true
       setImmediate(commitAppends)

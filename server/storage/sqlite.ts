@@ -4,7 +4,7 @@ import { dirname } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { openDatabase, type PackedLog } from './sqlite-engine.ts'
-import type { SqliteRequest, SqliteResponse, SqliteWorkerData } from './sqlite-protocol.ts'
+import { packAppends, type SqliteRequest, type SqliteResponse, type SqliteWorkerData } from './sqlite-protocol.ts'
 import type { DocumentStorage, StoredDocument, StoredDocumentInfo, VersionInfo } from './types.ts'
 import { checkNewVersion } from './version-fields.ts'
 
@@ -96,13 +96,14 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
     const batch = queue
     queue = []
     if (batch.length === 0) return
-    ask<number[]>({ op: 'append', batch: batch.map(({ name, updates }) => ({ name, updates })) }).then(
+    const packed = packAppends(batch)
+    ask<number[]>({ op: 'append', ...packed }, [packed.bytes, packed.lengths.buffer as ArrayBuffer]).then(
       (heads) => batch.forEach((entry, i) => entry.resolve(heads[i])),
       (error: Error) => batch.forEach((entry) => entry.reject(error)),
     )
   }
 
-  const ask = <T>(request: Request): Promise<T> => {
+  const ask = <T>(request: Request, transfer: ArrayBuffer[] = []): Promise<T> => {
     if (failure) return Promise.reject(failure)
     // A closed storage answers at once, as the database handle itself would (its worker is gone).
     if (closed && request.op !== 'close') return Promise.reject(new Error('storage is closed'))
@@ -110,7 +111,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
       const id = nextId++
       if (pending.size === 0) worker.ref()
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
-      worker.postMessage({ ...request, id })
+      worker.postMessage({ ...request, id }, transfer)
     })
   }
 
