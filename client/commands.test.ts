@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { Node } from 'prosemirror-model'
-import { EditorState, TextSelection, type Command } from 'prosemirror-state'
+import { TextSelection } from 'prosemirror-state'
 import { schema } from '../shared/schema.ts'
+import { run, stateOf } from './editor-states.testing.ts'
 import {
   activeLink,
   insertHardBreak,
@@ -26,18 +27,6 @@ const { nodes, marks } = schema
 const p = (text: string) => nodes.paragraph.create(null, schema.text(text))
 
 /** A state over `doc` with the text selection from..to (positions in the doc). */
-function stateOf(doc: Node, from: number, to = from): EditorState {
-  const state = EditorState.create({ schema, doc })
-  return state.apply(state.tr.setSelection(TextSelection.create(state.doc, from, to)))
-}
-
-function run(state: EditorState, command: Command): EditorState {
-  let next = state
-  const applied = command(state, (tr) => (next = state.apply(tr)))
-  expect(applied).toBe(true)
-  return next
-}
-
 describe('mark commands', () => {
   it('toggle bold on and off over a selection, and report it active', () => {
     const state = stateOf(nodes.doc.create(null, p('hello world')), 1, 6)

@@ -25,3 +25,16 @@ export function placeInside(floating: HTMLElement, host: HTMLElement, left: numb
   floating.style.left = `${Math.round(Math.min(Math.max(left - box.left, 4), maxLeft))}px`
   floating.style.top = `${Math.round(top - box.top)}px`
 }
+
+/**
+ * A keydown listener for a floating form: Escape runs `cancel` and goes no
+ * further (the editor under it would otherwise take the key too).
+ */
+export function onEscape(cancel: () => void): (event: KeyboardEvent) => void {
+  return (event) => {
+    if (event.key !== 'Escape') return
+    event.preventDefault()
+    event.stopPropagation()
+    cancel()
+  }
+}

@@ -10,7 +10,7 @@
 import type { Command, Plugin } from 'prosemirror-state'
 import type { EditorView } from 'prosemirror-view'
 import { checkImage, selectedImage, setImage } from './images.ts'
-import { element, placeInside, uniqueId } from './dom-element.ts'
+import { element, onEscape, placeInside, uniqueId } from './dom-element.ts'
 import { createOpenRequests, type RequestedView } from './open-requests.ts'
 
 /** Requests to open the dialog (each opens it once). */
@@ -164,12 +164,7 @@ class ImageDialogView implements RequestedView {
     placeInside(this.dialog, this.host, at.left, at.bottom + 6)
   }
 
-  private onKeydown = (event: KeyboardEvent): void => {
-    if (event.key !== 'Escape') return
-    event.preventDefault()
-    event.stopPropagation()
-    this.close(true)
-  }
+  private onKeydown = onEscape(() => this.close(true))
 
   // The form closes when focus leaves it (a click in the text, Tab past Cancel).
   private onFocusOut = (event: FocusEvent): void => {

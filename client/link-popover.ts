@@ -11,7 +11,7 @@ import type { Command, Plugin } from 'prosemirror-state'
 import type { EditorView } from 'prosemirror-view'
 import { safeHref } from '../shared/schema.ts'
 import { activeLink, linkExtent, setLink } from './commands.ts'
-import { element, placeInside, uniqueId } from './dom-element.ts'
+import { element, onEscape, placeInside, uniqueId } from './dom-element.ts'
 import { createOpenRequests, type RequestedView } from './open-requests.ts'
 
 /** What `checkLinkUrl` makes of an address: the href to store, or why not. */
@@ -217,12 +217,7 @@ class LinkPopoverView implements RequestedView {
     placeInside(this.popover, this.host, at.left, at.bottom + 6)
   }
 
-  private onKeydown = (event: KeyboardEvent): void => {
-    if (event.key !== 'Escape') return
-    event.preventDefault()
-    event.stopPropagation()
-    this.close(true)
-  }
+  private onKeydown = onEscape(() => this.close(true))
 
   // The form closes when focus leaves it (a click in the text, Tab past Cancel);
   // the address view when focus leaves both it and the text.

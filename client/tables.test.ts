@@ -1,25 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import type { Node } from 'prosemirror-model'
-import { EditorState, TextSelection, type Command, type Transaction } from 'prosemirror-state'
+import { EditorState, type Transaction } from 'prosemirror-state'
 import { TableMap } from 'prosemirror-tables'
 import { ySyncPluginKey } from 'y-prosemirror'
 import { schema } from '../shared/schema.ts'
+import { run, stateOf } from './editor-states.testing.ts'
 import { createTable, deleteColumn, deleteRow, hasHeaderRow, insertTable, nextCellOrNewRow, previousCell, tablePlugins, toggleHeaderRow } from './tables.ts'
 
 const { nodes } = schema
 const p = (text = '') => nodes.paragraph.create(null, text ? schema.text(text) : null)
 const doc = (...blocks: Node[]) => nodes.doc.create(null, blocks)
-
-function stateOf(document: Node, from: number, plugins = tablePlugins()): EditorState {
-  const state = EditorState.create({ schema, doc: document, plugins })
-  return state.apply(state.tr.setSelection(TextSelection.create(state.doc, from)))
-}
-
-function run(state: EditorState, command: Command): EditorState {
-  let next = state
-  expect(command(state, (tr) => (next = state.apply(tr)))).toBe(true)
-  return next
-}
+/** `document` with the table plugins, the caret at `from`. */
+const inTables = (document: Node, from: number, plugins = tablePlugins()): EditorState => stateOf(document, from, from, plugins)
 
 /** Each row's cells as `h:text` (header) or `c:text`. */
 function grid(table: Node): string[][] {
@@ -64,7 +56,7 @@ describe('createTable', () => {
 
 describe('insertTable', () => {
   it('takes the place of an empty paragraph, with a paragraph after it, and the caret in the first cell', () => {
-    const state = run(stateOf(doc(p('Intro'), p()), 8), insertTable())
+    const state = run(inTables(doc(p('Intro'), p()), 8), insertTable())
     expect(state.doc.childCount).toBe(3)
     expect(state.doc.child(0).textContent).toBe('Intro')
     expect(grid(state.doc.child(1))).toEqual([
@@ -77,7 +69,7 @@ describe('insertTable', () => {
   })
 
   it('goes after a paragraph with text in it, without splitting it', () => {
-    const state = run(stateOf(doc(p('Hello world'), p('After')), 4), insertTable(2, 2))
+    const state = run(inTables(doc(p('Hello world'), p('After')), 4), insertTable(2, 2))
     expect(state.doc.childCount).toBe(3)
     expect(state.doc.child(0).textContent).toBe('Hello world')
     expect(state.doc.child(1).type).toBe(nodes.table)
@@ -85,14 +77,14 @@ describe('insertTable', () => {
   })
 
   it('is not offered inside a table', () => {
-    const inTable = run(stateOf(doc(p()), 1), insertTable())
+    const inTable = run(inTables(doc(p()), 1), insertTable())
     expect(insertTable()(inTable)).toBe(false)
   })
 })
 
 describe('Tab and Shift-Tab in a table', () => {
   it('moves to the next cell, and from the last cell adds a row and goes to its first cell', () => {
-    let state = run(stateOf(doc(p()), 1), insertTable(2, 2))
+    let state = run(inTables(doc(p()), 1), insertTable(2, 2))
     state = run(state, nextCellOrNewRow)
     expect(caretCell(state)).toEqual({ row: 0, col: 1 })
     state = run(state, nextCellOrNewRow)
@@ -110,20 +102,20 @@ describe('Tab and Shift-Tab in a table', () => {
   })
 
   it('does nothing outside a table, so Tab keeps its other meanings', () => {
-    const state = stateOf(doc(p('x')), 1)
+    const state = inTables(doc(p('x')), 1)
     expect(nextCellOrNewRow(state)).toBe(false)
     expect(previousCell(state)).toBe(false)
   })
 
   it('Shift-Tab in the first cell lets the key go (focus may leave the editor)', () => {
-    const state = run(stateOf(doc(p()), 1), insertTable(2, 2))
+    const state = run(inTables(doc(p()), 1), insertTable(2, 2))
     expect(previousCell(state)).toBe(false)
   })
 })
 
 describe('toggleHeaderRow', () => {
   it('turns the first row into header cells and back, wherever the caret is in the table', () => {
-    let state = run(stateOf(doc(p()), 1), insertTable(3, 2))
+    let state = run(inTables(doc(p()), 1), insertTable(3, 2))
     state = run(state, nextCellOrNewRow)
     state = run(state, nextCellOrNewRow)
     state = run(state, nextCellOrNewRow)
@@ -137,7 +129,7 @@ describe('toggleHeaderRow', () => {
 
 describe('deleting rows and columns', () => {
   it('keeps the caret in the table: in the row or column that took its place, or the one before the last', () => {
-    let state = run(stateOf(doc(p()), 1), insertTable(3, 3))
+    let state = run(inTables(doc(p()), 1), insertTable(3, 3))
     for (let i = 0; i < 8; i++) state = run(state, nextCellOrNewRow)
     expect(caretCell(state)).toEqual({ row: 2, col: 2 })
     state = run(state, deleteRow)
@@ -159,11 +151,11 @@ describe('deleting rows and columns', () => {
 
 describe('hasHeaderRow', () => {
   it('tells whether the first row of the caret’s table is a header row', () => {
-    const withHeader = run(stateOf(doc(p()), 1), insertTable(2, 2))
+    const withHeader = run(inTables(doc(p()), 1), insertTable(2, 2))
     expect(hasHeaderRow(withHeader)).toBe(true)
-    const plain = stateOf(doc(createTable(2, 2, false), p()), 4)
+    const plain = inTables(doc(createTable(2, 2, false), p()), 4)
     expect(hasHeaderRow(plain)).toBe(false)
-    expect(hasHeaderRow(stateOf(doc(p('x')), 1))).toBe(false)
+    expect(hasHeaderRow(inTables(doc(p('x')), 1))).toBe(false)
   })
 })
 
@@ -179,14 +171,14 @@ describe('table repairs', () => {
   }
 
   it('repairs a table broken by this person’s own change', () => {
-    const state = stateOf(doc(createTable(2, 2, false), p()), 4)
+    const state = inTables(doc(createTable(2, 2, false), p()), 4)
     const next = state.apply(shortRow(state))
     expect(TableMap.get(tableIn(next)).problems ?? null).toBeNull()
     expect(grid(tableIn(next))[1]).toHaveLength(2)
   })
 
   it('leaves a table broken by a change from Yjs to the one editor that repairs those (table-repair.ts)', () => {
-    const state = stateOf(doc(createTable(2, 2, false), p()), 4)
+    const state = inTables(doc(createTable(2, 2, false), p()), 4)
     const next = state.apply(shortRow(state).setMeta(ySyncPluginKey, { isChangeOrigin: true }))
     expect(grid(tableIn(next))[1]).toHaveLength(1)
     // Whoever edits the table next repairs it with their change, like any change of their own.

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { Node } from 'prosemirror-model'
-import { EditorState, TextSelection, type Command, type Plugin, type Transaction } from 'prosemirror-state'
+import { EditorState, type Transaction } from 'prosemirror-state'
 import type { EditorView } from 'prosemirror-view'
 import { schema } from '../shared/schema.ts'
+import { run, stateOf } from './editor-states.testing.ts'
 import { toggleBulletList, toggleTaskList } from './commands.ts'
 import { markdownInputRules } from './input-rules.ts'
 import { taskName } from './task-item-view.ts'
@@ -13,17 +14,6 @@ const p = (text = '') => nodes.paragraph.create(null, text ? schema.text(text) :
 const task = (text: string, checked = false, ...more: Node[]) => nodes.taskItem.create({ checked }, [p(text), ...more])
 const tasks = (...items: Node[]) => nodes.taskList.create(null, items)
 const doc = (...blocks: Node[]) => nodes.doc.create(null, blocks)
-
-function stateOf(document: Node, from: number, plugins: Plugin[] = []): EditorState {
-  const state = EditorState.create({ schema, doc: document, plugins })
-  return state.apply(state.tr.setSelection(TextSelection.create(state.doc, from)))
-}
-
-function run(state: EditorState, command: Command): EditorState {
-  let next = state
-  expect(command(state, (tr) => (next = state.apply(tr)))).toBe(true)
-  return next
-}
 
 /** Where the text `needle` starts, inside its textblock. */
 function posOf(document: Node, needle: string): number {
