@@ -142,6 +142,23 @@ describe('limits per connection and per document', () => {
     expect(typist.provider.wsconnected).toBe(true)
   })
 
+  it('closes with 4429 a connection that sends bytes faster than its byte rate, in few messages', async () => {
+    // Few frames (far under the message rate), but 64 KiB each against 16 KiB/s with a 64 KiB burst.
+    const relay = await scope.start({ authenticate, limits: { bytesPerSecond: 16 * 1024, byteBurst: 64 * 1024 } })
+    const typist = scope.client(relay.wsUrl, 'bytes', { params: token({ access: 'write' }) })
+    await waitSynced(typist)
+    typist.text.insert(0, 'a small edit')
+    const heavy = await scope.raw(relay.wsUrl, 'bytes', token({ access: 'write' }))
+    const doc = new Y.Doc()
+    for (let i = 0; i < 4; i++) {
+      const before = Y.encodeStateVector(doc)
+      doc.getText('heavy').insert(0, 'x'.repeat(64 * 1024))
+      heavy.send(encodeUpdate(Y.encodeStateAsUpdate(doc, before)))
+    }
+    expect(await heavy.waitClosed()).toBe(CloseCode.RATE_LIMITED.code)
+    expect(typist.provider.wsconnected).toBe(true)
+  })
+
   it('refuses (4413) an update that would take a document past its size limit; deletions still pass', async () => {
     const relay = await scope.start({ authenticate, limits: { maxDocumentBytes: 20_000 } })
     const writer = scope.client(relay.wsUrl, 'big', { params: token({ access: 'write' }) })

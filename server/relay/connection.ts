@@ -42,8 +42,9 @@ export interface ConnectionOwner {
  * Thousands of these live at once, mostly idle, so it keeps plain fields
  * and methods rather than closures or helper objects per connection: the
  * owner and the room are references, the two rate buckets are three
- * numbers, the set of client IDs exists once there is one
- * (docs/performance-log.md, "Less kept per connection").
+ * numbers, the set of client IDs is made when first asked for (a peer's
+ * first awareness update, or its leaving) (docs/performance-log.md, "Less
+ * kept per connection").
  */
 export class Connection implements ConnectionHandle, FrameSink {
   private owned: Set<number> | null = null
