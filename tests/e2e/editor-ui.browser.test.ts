@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { documentPath } from '../../client/app/routes.ts'
 import { keyBindings } from '../../client/keymap.ts'
 import { shortcutRows } from '../../client/shortcut-help.ts'
-import { docText, moveCaret, openBlankPage, selectBackward, useBrowserTests } from './support/browser.ts'
+import { docText, focusedControl, moveCaret, openBlankPage, selectBackward, useBrowserTests } from './support/browser.ts'
 import { audit } from './support/axe.ts'
 
 const scope = useBrowserTests()
@@ -38,13 +38,6 @@ const selectedText = (page: Page): Promise<string> =>
   })
 
 const editorHasFocus = (page: Page): Promise<boolean> => page.evaluate(() => window.collabEditor.view.hasFocus())
-
-/** Which toolbar button has focus (its data-command), or the focused element's tag. */
-const focused = (page: Page): Promise<string> =>
-  page.evaluate(() => {
-    const active = document.activeElement as HTMLElement | null
-    return active?.dataset.command ?? (active?.classList.contains('ProseMirror') ? 'editor' : (active?.tagName ?? 'none'))
-  })
 
 describe('the link popover', () => {
   it('creates, edits and removes a link, refuses javascript:, and the other person sees each change', async () => {
@@ -189,36 +182,36 @@ describe('the toolbar', () => {
 
     await page.locator('#before').focus()
     await page.keyboard.press('Tab')
-    await poll(() => focused(page)).toBe(ids[0])
+    await poll(() => focusedControl(page)).toBe(ids[0])
     // A visible focus ring for the keyboard.
     expect(await buttons.first().evaluate((b) => [getComputedStyle(b).outlineStyle, getComputedStyle(b).outlineWidth])).toEqual(['solid', '2px'])
     await page.keyboard.press('Tab') // past the whole toolbar in one press
-    await poll(() => focused(page)).toBe('editor')
+    await poll(() => focusedControl(page)).toBe('editor')
     await page.keyboard.press('Shift+Tab')
-    await poll(() => focused(page)).toBe(ids[0])
+    await poll(() => focusedControl(page)).toBe(ids[0])
 
     await page.keyboard.press('ArrowRight')
-    await poll(() => focused(page)).toBe(ids[1])
+    await poll(() => focusedControl(page)).toBe(ids[1])
     await page.keyboard.press('End')
-    await poll(() => focused(page)).toBe(ids[ids.length - 1])
+    await poll(() => focusedControl(page)).toBe(ids[ids.length - 1])
     await page.keyboard.press('ArrowRight') // wraps
-    await poll(() => focused(page)).toBe(ids[0])
+    await poll(() => focusedControl(page)).toBe(ids[0])
     await page.keyboard.press('ArrowLeft')
-    await poll(() => focused(page)).toBe(ids[ids.length - 1])
+    await poll(() => focusedControl(page)).toBe(ids[ids.length - 1])
     await page.keyboard.press('Home')
-    await poll(() => focused(page)).toBe(ids[0])
-    while ((await focused(page)) !== 'bold') await page.keyboard.press('ArrowRight')
+    await poll(() => focusedControl(page)).toBe(ids[0])
+    while ((await focusedControl(page)) !== 'bold') await page.keyboard.press('ArrowRight')
 
     // Enter runs it and puts the caret back in the text, which then types bold.
     await page.keyboard.press('Enter')
-    await poll(() => focused(page)).toBe('editor')
+    await poll(() => focusedControl(page)).toBe('editor')
     await page.keyboard.type('bold words')
     await poll(() => page.locator('collab-editor .ProseMirror strong').allTextContents()).toEqual(['bold words'])
     // The buttons' states follow once the page is idle (client/toolbar.ts).
     await poll(() => toolbar.locator('[data-command="bold"]').getAttribute('aria-pressed')).toBe('true')
     // Back into the toolbar: it remembers the button last used.
     await page.keyboard.press('Shift+Tab')
-    await poll(() => focused(page)).toBe('bold')
+    await poll(() => focusedControl(page)).toBe('bold')
   })
 
   it('announces the sync status politely', async () => {

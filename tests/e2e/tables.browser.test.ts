@@ -9,18 +9,11 @@
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { editorHasFocus, openPair, tableButton, tableGrid } from './support/blocks.ts'
-import { clickInto, docJson, moveCaret, RELAY_DOWN_CONSOLE_ERROR, useBrowserTests } from './support/browser.ts'
+import { clickInto, docJson, focusedControl, moveCaret, RELAY_DOWN_CONSOLE_ERROR, useBrowserTests } from './support/browser.ts'
 
 const scope = useBrowserTests()
 
 const poll = <T>(read: () => Promise<T>, timeout = 10_000) => expect.poll(read, { timeout, interval: 25 })
-
-/** Which button of the table toolbar has focus (its data-command), or 'editor', or the focused tag. */
-const focused = (page: Page): Promise<string> =>
-  page.evaluate(() => {
-    const active = document.activeElement as HTMLElement | null
-    return active?.dataset.command ?? (active?.classList.contains('ProseMirror') ? 'editor' : (active?.tagName ?? 'none'))
-  })
 
 describe('tables', () => {
   it('Ada builds a table with Tab and the table toolbar; Grace sees the same table and edits a cell Ada then sees', async () => {
@@ -73,16 +66,16 @@ describe('tables', () => {
     for (let i = 0; i < 4; i++) await ada.keyboard.press('Tab')
     await poll(() => ada.evaluate(() => window.collabEditor.view.state.selection.$head.index(1))).toBe(4)
     await ada.keyboard.press('Alt+F10')
-    await poll(() => focused(ada)).toBe('addRowBefore')
+    await poll(() => focusedControl(ada)).toBe('addRowBefore')
     await ada.keyboard.press('ArrowRight')
     await ada.keyboard.press('ArrowRight')
-    await poll(() => focused(ada)).toBe('deleteRow')
+    await poll(() => focusedControl(ada)).toBe('deleteRow')
     await ada.keyboard.press('Enter') // deletes the empty row the caret was in
-    await poll(() => focused(ada)).toBe('editor')
+    await poll(() => focusedControl(ada)).toBe('editor')
     await ada.keyboard.press('Alt+F10')
-    await poll(() => focused(ada)).toBe('deleteRow') // the toolbar remembers the button last used
+    await poll(() => focusedControl(ada)).toBe('deleteRow') // the toolbar remembers the button last used
     await ada.keyboard.press('Escape')
-    await poll(() => focused(ada)).toBe('editor')
+    await poll(() => focusedControl(ada)).toBe('editor')
 
     const expected = [
       ['c:Name', 'c:', 'c:Role', 'c:Field'],

@@ -400,6 +400,13 @@ export async function selectWord(page: Page, word: string): Promise<void> {
   throw new Error(`double-clicked "${word}" three times, but the selection holds "${await selected()}"`)
 }
 
+/** Which toolbar button has focus (its data-command), 'editor' for the editor itself, or the focused element's tag. */
+export const focusedControl = (page: Page): Promise<string> =>
+  page.evaluate(() => {
+    const active = document.activeElement as HTMLElement | null
+    return active?.dataset.command ?? (active?.classList.contains('ProseMirror') ? 'editor' : (active?.tagName ?? 'none'))
+  })
+
 /** The document's text as the editor holds it (block texts run together). */
 export function docText(page: Page, handle: 'collabEditor' | 'embedded' = 'collabEditor'): Promise<string> {
   return page.evaluate((key) => window[key].view.state.doc.textContent, handle)
