@@ -2,7 +2,7 @@ import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { DEFAULT_LIMITS } from './limits.ts'
-import { replayUnchecked, unsoundness } from './log-replay.ts'
+import { LogReplay, replayUnchecked, unsoundness } from './log-replay.ts'
 
 /** Updates of `edit`, one per transaction, as a stock client sends them. */
 function updatesOf(edit: (doc: Y.Doc) => void, clientID = 1): Uint8Array[] {
@@ -142,5 +142,47 @@ describe('replaying a stored log unchecked', () => {
 
   it('gives up once it takes longer than an honest log of its size could', async () => {
     expect(await replayUnchecked(typed('abc'), DEFAULT_LIMITS, -1)).toBeNull()
+  })
+})
+
+describe('replaying a log pushed in parts as storage reads it', () => {
+  const stateOf = (doc: Y.Doc | null): Uint8Array => Y.encodeStateAsUpdate(doc!)
+  const next = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+  it('gives the document the whole log gives, whether parts come at once, between turns or while it is applying', async () => {
+    // Long enough that applying one part spans several 10 ms slices, so later parts arrive while it yields.
+    const updates = typed('x'.repeat(40_000))
+    const whole = await replayUnchecked(updates, DEFAULT_LIMITS)
+    const atOnce = new LogReplay(DEFAULT_LIMITS)
+    for (let i = 0; i < updates.length; i += 7_000) atOnce.push(updates.slice(i, i + 7_000))
+    const betweenTurns = new LogReplay(DEFAULT_LIMITS)
+    for (let i = 0; i < updates.length; i += 7_000) {
+      betweenTurns.push(updates.slice(i, i + 7_000))
+      await next()
+    }
+    expect(atOnce.pushed).toBe(updates.length)
+    const [a, b] = await Promise.all([atOnce.finish(), betweenTurns.finish()])
+    expect(whole!.getText('t').length).toBe(40_000)
+    expect(stateOf(a)).toEqual(stateOf(whole))
+    expect(stateOf(b)).toEqual(stateOf(whole))
+  })
+
+  it('applies a part pushed after everything before it was applied (a storage slower than the replay)', async () => {
+    const updates = typed('abcdef')
+    const replay = new LogReplay(DEFAULT_LIMITS)
+    replay.push(updates.slice(0, 3))
+    await next()
+    replay.push(updates.slice(3))
+    expect((await replay.finish())!.getText('t').toString()).toBe('abcdef')
+  })
+
+  it('gives null when any part fails, and applies nothing pushed after', async () => {
+    const replay = new LogReplay(DEFAULT_LIMITS)
+    replay.push(typed('ab'))
+    replay.push([Uint8Array.of(1, 1, 9, 0, 0xff)])
+    await next()
+    replay.push(typed('cd'))
+    expect(replay.pushed).toBe(5)
+    expect(await replay.finish()).toBeNull()
   })
 })

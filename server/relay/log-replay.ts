@@ -32,35 +32,101 @@ import { createYielder } from './yielder.ts'
 export async function replayUnchecked(
   updates: readonly Uint8Array[],
   limits: Pick<RelayLimits, 'maxTypeDepth' | 'maxRootTypes' | 'maxValueDepth'>,
-  budget = budgetMs(updates),
+  budget?: number,
 ): Promise<Y.Doc | null> {
-  const doc = new Y.Doc({ gc: true })
-  const yielder = createYielder()
-  const started = performance.now()
-  let sound = false
-  try {
-    for (let index = 0; index < updates.length; ) {
-      // A few hundred updates a transaction: Yjs's end-of-transaction work
-      // (merging structs) then runs once for many updates, while the
-      // unmerged structs a transaction leaves behind stay few (applying the
-      // trace 300 a transaction took 0.7-0.8 s, 3,000 about 1.1 s, 30,000
-      // about 3 s, all of it in one 0.9-1.1 s).
-      Y.transact(doc, () => {
-        const end = Math.min(updates.length, index + UPDATES_PER_TRANSACTION)
-        for (; index < end; index++) Y.applyUpdate(doc, updates[index])
-      })
-      if (!yielder.due) continue
-      if (performance.now() - started > budget) return null
-      await yielder.maybeYield()
+  const replay = new LogReplay(limits, budget)
+  replay.push(updates)
+  return replay.finish()
+}
+
+/**
+ * `replayUnchecked` fed as storage reads: `push` each part of the log as it
+ * comes (it is applied while storage reads the next), then `finish`. Once
+ * anything fails, the rest is not applied and `finish` gives null.
+ */
+export class LogReplay {
+  private readonly doc = new Y.Doc({ gc: true })
+  private readonly parts: (readonly Uint8Array[])[] = []
+  /** The replay of what is pushed: it runs while there are parts, and ends when it has none left. */
+  private running: Promise<void> | null = null
+  private active = false
+  private failed = false
+  /** Updates and bytes pushed: the budget grows with them. */
+  private count = 0
+  private bytes = 0
+  /** Time spent replaying (not waiting for storage). */
+  private spentMs = 0
+
+  constructor(
+    private readonly limits: Pick<RelayLimits, 'maxTypeDepth' | 'maxRootTypes' | 'maxValueDepth'>,
+    private readonly budget?: number,
+  ) {}
+
+  /** Updates pushed so far. */
+  get pushed(): number {
+    return this.count
+  }
+
+  push(updates: readonly Uint8Array[]): void {
+    this.count += updates.length
+    for (const update of updates) this.bytes += update.byteLength
+    if (this.failed || updates.length === 0) return
+    this.parts.push(updates)
+    if (this.active) return
+    // Set before the call: a run that applies everything without yielding ends inside it.
+    this.active = true
+    this.running = this.run()
+  }
+
+  /** Once everything pushed is applied: the document, or null when it must take the guarded way. */
+  async finish(): Promise<Y.Doc | null> {
+    await this.running
+    const sound = !this.failed && !this.overBudget() && unsoundness(this.doc, this.limits) === null
+    if (!sound) this.doc.destroy()
+    return sound ? this.doc : null
+  }
+
+  /** Give up (the caller loads another way); the document is dropped once the current slice ends. */
+  abandon(): void {
+    this.failed = true
+    this.parts.length = 0
+    void this.finish()
+  }
+
+  private overBudget(): boolean {
+    return this.spentMs > (this.budget ?? budgetMs(this.count, this.bytes))
+  }
+
+  private async run(): Promise<void> {
+    const yielder = createYielder()
+    let started = performance.now()
+    try {
+      while (!this.failed && this.parts.length > 0) {
+        const updates = this.parts.shift()!
+        for (let index = 0; index < updates.length && !this.failed; ) {
+          // A few hundred updates a transaction: Yjs's end-of-transaction
+          // work (merging structs) then runs once for many updates, while
+          // the unmerged structs a transaction leaves behind stay few
+          // (applying the trace 300 a transaction took 0.7-0.8 s, 3,000
+          // about 1.1 s, 30,000 about 3 s, all of it in one 0.9-1.1 s).
+          Y.transact(this.doc, () => {
+            const end = Math.min(updates.length, index + UPDATES_PER_TRANSACTION)
+            for (; index < end; index++) Y.applyUpdate(this.doc, updates[index])
+          })
+          if (!yielder.due) continue
+          this.spentMs += performance.now() - started
+          if (this.overBudget()) this.failed = true
+          await yielder.maybeYield()
+          started = performance.now()
+        }
+      }
+    } catch {
+      // Whatever Yjs threw on, the guarded load finds and sets aside.
+      this.failed = true
+    } finally {
+      this.spentMs += performance.now() - started
+      this.active = false
     }
-    if (performance.now() - started > budget) return null
-    sound = unsoundness(doc, limits) === null
-    return sound ? doc : null
-  } catch {
-    // Whatever Yjs threw on, the guarded load finds and sets aside.
-    return null
-  } finally {
-    if (!sound) doc.destroy()
   }
 }
 
@@ -73,10 +139,8 @@ const UPDATES_PER_TRANSACTION = 256
  * times that, and a second more, so a busy machine does not fall back for
  * nothing.
  */
-export function budgetMs(updates: readonly Uint8Array[]): number {
-  let bytes = 0
-  for (const update of updates) bytes += update.byteLength
-  return 1_000 + updates.length * 0.03 + bytes * 0.001
+export function budgetMs(count: number, bytes: number): number {
+  return 1_000 + count * 0.03 + bytes * 0.001
 }
 
 /** What is wrong with a document the guard would not have let happen, or null. */

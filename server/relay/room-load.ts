@@ -1,9 +1,9 @@
 import * as Y from 'yjs'
-import type { DocumentStorage, SetAsideUpdate } from '../storage/types.ts'
+import type { DocumentStorage, SetAsideUpdate, StoredDocument } from '../storage/types.ts'
 import { loadLimits, type RelayLimits } from './limits.ts'
 import type { RelayLogger } from './relay-socket.ts'
 import { misplacedItem } from './integration-check.ts'
-import { replayUnchecked } from './log-replay.ts'
+import { LogReplay } from './log-replay.ts'
 import { guardUpdate } from './update-guard.ts'
 import { UpdateRefused } from './update-parse.ts'
 import { createYielder } from './yielder.ts'
@@ -23,9 +23,10 @@ const DEPENDS_ON_MISSING = 'depends on content the document does not have'
 /**
  * Load a document, never letting a stored update make it unreachable.
  *
- * First the quick way (`replayUnchecked`): the log applied as it is, the
- * result checked for everything the guard stops. Only when that finds
- * something does the careful way below run, which finds the culprits.
+ * First the quick way (`LogReplay`): the log applied as it is, part by
+ * part while storage reads the rest, and the result checked for everything
+ * the guard stops. Only when that finds something does the careful way
+ * below run, which finds the culprits.
  *
  * There every stored update passes the same guard as a live one (without the size
  * limits: it was accepted once). One the guard refuses, or Yjs throws on, is
@@ -37,8 +38,21 @@ const DEPENDS_ON_MISSING = 'depends on content the document does not have'
  * log does not stall other documents.
  */
 export async function loadDocument(name: string, storage: DocumentStorage, limits: RelayLimits, logger: RelayLogger): Promise<LoadedDocument> {
-  const stored = await storage.load(name)
-  const quick = await replayUnchecked(stored.updates, limits)
+  let replay = new LogReplay(limits)
+  let stored: StoredDocument
+  try {
+    stored = await storage.load(name, (part) => replay.push(part))
+  } catch (error) {
+    replay.abandon()
+    throw error
+  }
+  // A storage that handed over no parts (or, against its contract, not all of them): the whole log now.
+  if (replay.pushed !== stored.updates.length) {
+    replay.abandon()
+    replay = new LogReplay(limits)
+    replay.push(stored.updates)
+  }
+  const quick = await replay.finish()
   if (quick) return { doc: quick, head: stored.head, count: stored.updates.length, bytes: stored.bytes, setAside: [] }
   const guardLimits = loadLimits(limits)
   // Updates Yjs threw on: the document is rebuilt without them (a throw may leave it half-changed).

@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { describeRange } from './describe-range.ts'
 import { compactDocument, lockDocument, toBuffer } from './postgres-compact.ts'
+import { readLog } from './postgres-read.ts'
 import { createPostgresVersions } from './postgres-versions.ts'
 import type { DocumentStorage, StoredDocument, StoredDocumentInfo } from './types.ts'
 
@@ -119,18 +120,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
 
   return {
     ...createPostgresVersions(pool, { log: table, versions }, transaction),
-    async load(name): Promise<StoredDocument> {
-      const result = await pool.query<{ seq: string; data: Buffer }>(
-        `SELECT seq, data FROM ${table} WHERE doc = $1 ORDER BY seq`,
-        [name],
-      )
-      let bytes = 0
-      const updates = result.rows.map((row) => {
-        bytes += row.data.byteLength
-        return new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength)
-      })
-      return { updates, head: Number(result.rows.at(-1)?.seq ?? 0), bytes }
-    },
+    load: (name, onPart) => readLog(pool, table, name, onPart),
     async append(name, updates) {
       if (updates.length === 0) throw new RangeError('append: no updates')
       // One statement is one transaction: all of the batch or none of it.

@@ -54,12 +54,40 @@ const MIGRATIONS: Record<number, string> = {
 /** Rows a burst's appends insert per statement (see appendAll). */
 const ROWS_PER_INSERT = 32
 
-/** A stored document's log as the engine hands it over: one buffer, the lengths of its updates in order. */
-export interface PackedLog {
+/**
+ * How much of a log goes to the main thread in one message: the room there
+ * replays a part while this thread reads the next, so the first part should
+ * come soon (4,096 rows of the trace are read in about 5 ms) and the
+ * messages stay few (64 for the trace's 259,778 rows).
+ */
+const PART_ROWS = 4_096
+const PART_BYTES = 1 << 20
+
+/** A run of a stored log as the engine hands it over: one buffer, the lengths of its updates in order. */
+export interface LogPart {
   buffer: ArrayBuffer
   lengths: Uint32Array
+}
+
+/** Where a log read ends: the head, and the bytes and updates of all its parts. */
+export interface LogEnd {
   head: number
   bytes: number
+  count: number
+}
+
+/** Rows as one part, copied into one buffer that is handed to the main thread without another copy. */
+function packRows(rows: readonly Buffer[], bytes: number): LogPart {
+  const buffer = new ArrayBuffer(bytes)
+  const target = new Uint8Array(buffer)
+  const lengths = new Uint32Array(rows.length)
+  let at = 0
+  for (let i = 0; i < rows.length; i++) {
+    target.set(rows[i], at)
+    at += rows[i].byteLength
+    lengths[i] = rows[i].byteLength
+  }
+  return { buffer, lengths }
 }
 
 /** Open the file, refuse a newer schema, migrate, and set the journal: what must hold before anyone uses it. */
@@ -92,7 +120,25 @@ export function createSqliteEngine(db: Database.Database) {
   const selectLog = db.prepare<[string], Buffer>('SELECT data FROM updates WHERE doc = ? ORDER BY seq').pluck(true)
   const selectHead = db.prepare<[string], number | null>('SELECT max(seq) FROM updates WHERE doc = ?').pluck(true)
   // One read transaction: another process appending between the two reads cannot make the head disagree with the log.
-  const readLog = db.transaction((name: string) => ({ datas: selectLog.all(name), head: selectHead.get(name) ?? 0 }))
+  const readLog = db.transaction((name: string, post: (part: LogPart) => void) => {
+    const head = selectHead.get(name) ?? 0
+    let bytes = 0
+    let count = 0
+    let rows: Buffer[] = []
+    let rowBytes = 0
+    for (const data of selectLog.iterate(name)) {
+      rows.push(data)
+      rowBytes += data.byteLength
+      if (rows.length < PART_ROWS && rowBytes < PART_BYTES) continue
+      post(packRows(rows, rowBytes))
+      bytes += rowBytes
+      count += rows.length
+      rows = []
+      rowBytes = 0
+    }
+    if (rows.length > 0) post(packRows(rows, rowBytes))
+    return { head, bytes: bytes + rowBytes, count: count + rows.length }
+  })
   const replacedUpTo = db.prepare<[string, number], { count: number; at: number | null }>(
     'SELECT count(*) AS count, max(at) AS at FROM updates WHERE doc = ? AND seq <= ?',
   )
@@ -198,22 +244,8 @@ export function createSqliteEngine(db: Database.Database) {
 
 
   return {
-    load(name: string): PackedLog {
-      const { datas, head } = readLog(name)
-      let bytes = 0
-      for (const data of datas) bytes += data.byteLength
-      // One buffer for the whole log: handed to the main thread without a copy.
-      const buffer = new ArrayBuffer(bytes)
-      const target = new Uint8Array(buffer)
-      const lengths = new Uint32Array(datas.length)
-      let at = 0
-      datas.forEach((data, i) => {
-        target.set(data, at)
-        at += data.byteLength
-        lengths[i] = data.byteLength
-      })
-      return { buffer, lengths, head, bytes }
-    },
+    /** Read the log, posting it a part at a time as the rows come (see `PART_ROWS`); returns where it ends. */
+    load: (name: string, post: (part: LogPart) => void): LogEnd => readLog(name, post),
     appendAll: (batch: readonly { name: string; updates: readonly Uint8Array[] }[]): number[] => appendAll(batch),
     // IMMEDIATE: the write lock is taken before the check, so another process on the same file cannot append between the check and the insert.
     appendIfEmpty: (name: string, updates: readonly Uint8Array[]): number | null => appendIfEmptyTx.immediate(name, updates),

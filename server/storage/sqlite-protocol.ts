@@ -1,4 +1,5 @@
 /** Messages between the SQLite storage (main thread) and its worker (sqlite-worker.ts). */
+import type { LogPart } from './sqlite-engine.ts'
 import type { SetAsideUpdate } from './types.ts'
 import type { CheckedVersion } from './version-fields.ts'
 
@@ -85,4 +86,11 @@ type Request =
 /** A request with its ID (the worker's first message, ID 0, says whether it opened the database). */
 export type SqliteRequest = Request & { id: number }
 
-export type SqliteResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } }
+/**
+ * The answer to a request. A load is answered in several messages: parts of
+ * the log as they are read (`part`, transferred), then the answer (its `LogEnd`).
+ */
+export type SqliteResponse =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: { name: string; message: string } }
+  | { id: number; part: LogPart }

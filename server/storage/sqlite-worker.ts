@@ -56,13 +56,7 @@ port.on('message', (request: SqliteRequest) => {
   }
   commitAppends()
   try {
-    const value = run(request)
-    if (request.op === 'load') {
-      const packed = value as ReturnType<SqliteEngine['load']>
-      port.postMessage({ id: request.id, ok: true, value: packed } satisfies SqliteResponse, [packed.buffer])
-    } else {
-      port.postMessage({ id: request.id, ok: true, value } satisfies SqliteResponse)
-    }
+    port.postMessage({ id: request.id, ok: true, value: run(request) } satisfies SqliteResponse)
   } catch (error) {
     port.postMessage({ id: request.id, ok: false, error: describeError(error) } satisfies SqliteResponse)
   }
@@ -72,7 +66,10 @@ port.on('message', (request: SqliteRequest) => {
 function run(request: Exclude<SqliteRequest, { op: 'append' }>): unknown {
   switch (request.op) {
     case 'load':
-      return engine.load(request.name)
+      // Each part goes as soon as it is read: the main thread replays it while this thread reads on.
+      return engine.load(request.name, (part) => {
+        port.postMessage({ id: request.id, part } satisfies SqliteResponse, [part.buffer, part.lengths.buffer as ArrayBuffer])
+      })
     case 'appendIfEmpty':
       return engine.appendIfEmpty(request.name, request.updates)
     case 'compact':

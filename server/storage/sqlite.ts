@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { openDatabase, type PackedLog } from './sqlite-engine.ts'
+import { openDatabase, type LogEnd, type LogPart } from './sqlite-engine.ts'
 import { packAppends, type SqliteRequest, type SqliteResponse, type SqliteWorkerData } from './sqlite-protocol.ts'
 import type { DocumentStorage, StoredDocument, StoredDocumentInfo, VersionInfo } from './types.ts'
 import { checkNewVersion } from './version-fields.ts'
@@ -60,7 +60,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
     openDatabase(options.file, synchronous).close()
   }
   const worker = startWorker({ file: options.file, synchronous })
-  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>()
+  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void; part?(part: LogPart): void }>()
   let nextId = 1
   let closed = false
   let failure: Error | null = null
@@ -75,11 +75,15 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
   }
   worker.on('message', (response: SqliteResponse) => {
     if (response.id === 0) {
-      if (!response.ok) settleAll(toError(response.error))
+      if ('ok' in response && !response.ok) settleAll(toError(response.error))
       return
     }
     const waiting = pending.get(response.id)
     if (!waiting) return
+    if ('part' in response) {
+      waiting.part?.(response.part)
+      return
+    }
     pending.delete(response.id)
     if (pending.size === 0) worker.unref()
     if (response.ok) waiting.resolve(response.value)
@@ -103,29 +107,35 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
     )
   }
 
-  const ask = <T>(request: Request, transfer: ArrayBuffer[] = []): Promise<T> => {
+  const ask = <T>(request: Request, transfer: ArrayBuffer[] = [], part?: (part: LogPart) => void): Promise<T> => {
     if (failure) return Promise.reject(failure)
     // A closed storage answers at once, as the database handle itself would (its worker is gone).
     if (closed && request.op !== 'close') return Promise.reject(new Error('storage is closed'))
     return new Promise<T>((resolve, reject) => {
       const id = nextId++
       if (pending.size === 0) worker.ref()
-      pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject, part })
       worker.postMessage({ ...request, id }, transfer)
     })
   }
 
   return {
-    async load(name): Promise<StoredDocument> {
+    // The worker sends the log in parts as it reads them; each is handed on as it comes.
+    async load(name, onPart): Promise<StoredDocument> {
       sendQueue()
-      const packed = await ask<PackedLog>({ op: 'load', name })
       const updates: Uint8Array[] = []
-      let at = 0
-      for (const length of packed.lengths) {
-        updates.push(new Uint8Array(packed.buffer, at, length))
-        at += length
-      }
-      return { updates, head: packed.head, bytes: packed.bytes }
+      const end = await ask<LogEnd>({ op: 'load', name }, [], ({ buffer, lengths }) => {
+        const part: Uint8Array[] = new Array(lengths.length)
+        let at = 0
+        for (let i = 0; i < lengths.length; i++) {
+          part[i] = new Uint8Array(buffer, at, lengths[i])
+          at += lengths[i]
+        }
+        for (const update of part) updates.push(update)
+        onPart?.(part)
+      })
+      if (updates.length !== end.count) throw new Error(`load: the worker sent ${updates.length} of ${end.count} updates`)
+      return { updates, head: end.head, bytes: end.bytes }
     },
     append(name, updates) {
       if (closed) return Promise.reject(new Error('storage is closed'))

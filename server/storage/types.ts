@@ -85,8 +85,20 @@ export interface NewVersion {
 }
 
 export interface DocumentStorage {
-  /** The document's log, or an empty log when it was never written. Rejects when storage fails. */
-  load(name: string): Promise<StoredDocument>
+  /**
+   * The document's log, or an empty log when it was never written. Rejects when storage fails.
+   *
+   * `onPart`, when given, lets a backend that reads a long log in steps
+   * (from a worker thread, a page at a time) hand it over as it reads: it
+   * calls `onPart` with consecutive runs of the log, in order, before it
+   * resolves, so the caller can start on the first while the rest is read
+   * (a room replays them). It calls it synchronously, without waiting for
+   * the caller. Either it calls it for nothing at all, or the runs together
+   * are exactly the `updates` it resolves with (when it rejects, the runs
+   * it gave count for nothing). A wrapper that ignores the argument loses
+   * only the overlap.
+   */
+  load(name: string, onPart?: (updates: Uint8Array[]) => void): Promise<StoredDocument>
   /** Durably append updates (at least one), in order, in one transaction. Resolves with the new head. */
   append(name: string, updates: readonly Uint8Array[]): Promise<number>
   /**
