@@ -22,6 +22,7 @@ import { tokenOf, type Authenticate } from '../server/http/authenticate.ts'
 import type { Grant } from '../server/relay/grant.ts'
 import { createMemoryStorage } from '../server/storage/memory.ts'
 import type { DocumentStorage } from '../server/storage/types.ts'
+import { authFrame, hocuspocusFrame, rawRoot as openRawRoot } from './support/hocuspocus-raw.ts'
 import { attemptUpgrade, expectOpened } from './support/upgrade-attempt.ts'
 import { createRandom, RawSocket, testSeed, useRelayScope, waitFor, waitSynced, type TestClient } from './support/harness.ts'
 
@@ -290,28 +291,9 @@ describe('mixed dialects', () => {
 })
 
 describe('abuse in the Hocuspocus framing', () => {
-  /** A raw socket on the root URL. */
-  async function rawRoot(wsUrl: string): Promise<RawSocket> {
-    const raw = new RawSocket(new WebSocket(wsUrl))
-    await new Promise((resolve, reject) => {
-      raw.ws.once('open', resolve)
-      raw.ws.once('error', reject)
-    })
-    scope.onCleanup(() => raw.ws.terminate())
-    return raw
-  }
-  const frame = (key: string, type: number, write: (encoder: encoding.Encoder) => void = () => {}): Uint8Array => {
-    const encoder = encoding.createEncoder()
-    encoding.writeVarString(encoder, key)
-    encoding.writeVarUint(encoder, type)
-    write(encoder)
-    return encoding.toUint8Array(encoder)
-  }
-  const auth = (key: string): Uint8Array =>
-    frame(key, HocuspocusMessage.AUTH, (encoder) => {
-      encoding.writeVarUint(encoder, 0)
-      encoding.writeVarString(encoder, '')
-    })
+  const rawRoot = (wsUrl: string): Promise<RawSocket> => openRawRoot(wsUrl, scope.onCleanup)
+  const frame = hocuspocusFrame
+  const auth = (key: string): Uint8Array => authFrame(key)
 
   it('closes only the abusing socket, with the documented code, while honest clients of both dialects converge', async () => {
     const relay = await scope.start({ maxPayloadBytes: 64 * 1024 })

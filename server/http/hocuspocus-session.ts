@@ -40,8 +40,13 @@ const SOCKET_MESSAGE_BURST = 2_000
  * `createRelayApp`, no module state.
  */
 export interface HocuspocusHub {
-  /** Serve an upgraded socket; `request` is the upgrade (its headers and URL go to `authenticate` with each token). */
-  attach(ws: WebSocket, request: Request): void
+  /**
+   * Serve an upgraded socket; `request` is the upgrade (its headers and URL
+   * go to `authenticate` with each token). `spendUpgrade` counts a document
+   * opened on it, after its first, as an upgrade from its address: a
+   * y-websocket client would have upgraded for it.
+   */
+  attach(ws: WebSocket, request: Request, spendUpgrade?: () => boolean): void
 }
 
 export function createHocuspocusHub(relay: Relay, authenticate: Authenticate, heartbeat: Heartbeat): HocuspocusHub {
@@ -62,8 +67,8 @@ export function createHocuspocusHub(relay: Relay, authenticate: Authenticate, he
     },
   }
   return {
-    attach(ws, request) {
-      new HocuspocusSession(ws, relay, authenticate, hub, { url: request.url, headers: new Headers(request.headers) }, heartbeat)
+    attach(ws, request, spendUpgrade = () => true) {
+      new HocuspocusSession(ws, relay, authenticate, hub, { url: request.url, headers: new Headers(request.headers) }, heartbeat, spendUpgrade)
     },
   }
 }
@@ -96,6 +101,8 @@ class HocuspocusSession {
   private readonly budget = new TokenBucket(SOCKET_MESSAGES_PER_SECOND, SOCKET_MESSAGE_BURST)
   /** Channels that asked the socket to stop reading (see RelaySocket.pause): it reads again when none does. */
   private pausedBy = 0
+  /** Whether a document was opened on this socket yet: its upgrade paid for the first. */
+  private attachedOnce = false
 
   constructor(
     private readonly ws: WebSocket,
@@ -104,13 +111,20 @@ class HocuspocusSession {
     private readonly hub: ChannelDirectory,
     private readonly upgrade: { url: string; headers: Headers },
     heartbeat: Heartbeat,
+    private readonly spendUpgrade: () => boolean,
   ) {
     const beat = heartbeat.watch(ws)
+    const counted = relay.counters.hocuspocus
+    counted.sockets++
     ws.on('message', (data, isBinary) => {
       beat.alive = true
-      this.receive(frameBytes(data), isBinary)
+      const frame = frameBytes(data)
+      counted.framesIn++
+      counted.bytesIn += frame.byteLength
+      this.receive(frame, isBinary)
     })
     ws.on('close', () => {
+      counted.sockets--
       heartbeat.forget(ws)
       for (const channel of this.channels.values()) this.drop(channel)
     })
@@ -122,7 +136,11 @@ class HocuspocusSession {
   }
 
   send(frame: Uint8Array): void {
-    if (this.isOpen) this.ws.send(frame)
+    if (!this.isOpen) return
+    const counted = this.relay.counters.hocuspocus
+    counted.framesOut++
+    counted.bytesOut += frame.byteLength
+    this.ws.send(frame)
   }
 
   /** Close the whole socket (every document on it) with a documented code. */
@@ -184,12 +202,18 @@ class HocuspocusSession {
     } catch {
       return this.close(CloseCode.MALFORMED_MESSAGE)
     }
+    // Every token counts against the socket's budget, a refused document's too:
+    // otherwise tokens for a bad name, refused at once, could be sent without end.
+    if (!this.budget.take(1)) return this.close(CloseCode.RATE_LIMITED)
     // A token again for an open or pending document (a reconnect race): the first one stands.
-    if (existing && existing.state !== 'refused') {
-      if (!this.budget.take(1)) this.close(CloseCode.RATE_LIMITED)
-      return
-    }
+    if (existing && existing.state !== 'refused') return
     if (!existing && this.channels.size >= MAX_DOCUMENTS_PER_SOCKET) return this.close(CloseCode.LIMIT_EXCEEDED)
+    // Each document opened is what an upgrade is on the y-websocket path, and
+    // counts as one from this address: opening and closing documents on one
+    // socket (each open checks a token and may load a room) is held to the
+    // address's upgrade rate. The socket's own upgrade paid for its first.
+    if (this.attachedOnce && !this.spendUpgrade()) return this.close(CloseCode.RATE_LIMITED)
+    this.attachedOnce = true
     const channel: DocumentChannel = { key: envelope.key, documentName: envelope.documentName, state: 'authenticating', queued: [], handle: null, socket: null }
     this.channels.set(channel.key, channel)
     const name = validateRoomName(envelope.documentName)
@@ -247,6 +271,7 @@ class HocuspocusSession {
       }
       case HocuspocusMessage.CLOSE:
         // The provider detached this document; the socket goes on for the others.
+        if (!this.budget.take(1)) return this.close(CloseCode.RATE_LIMITED)
         this.drop(channel)
         return
       default:

@@ -47,6 +47,24 @@ describe('createPerIpLimiter', () => {
     expect(limiter.admit('a').ok).toBe(false)
   })
 
+  it('spends an upgrade without a connection slot (a document opened over a socket the address holds)', () => {
+    const clock = manualClock()
+    const limiter = createPerIpLimiter({ maxConnections: 1, maxUpgradesPerMinute: 2 }, clock.now)
+    expect(limiter.admit('a').ok).toBe(true)
+    // At its connection cap, the address may still spend what is left of its minute's upgrades.
+    expect(limiter.spend('a')).toBe(true)
+    expect(limiter.spend('a')).toBe(false)
+    expect(limiter.spend('b')).toBe(true)
+    // One upgrade every 30 s comes back.
+    clock.advance(20_000)
+    expect(limiter.spend('a')).toBe(false)
+    clock.advance(10_000)
+    expect(limiter.spend('a')).toBe(true)
+    expect(limiter.spend('a')).toBe(false)
+    // And an upgrade finds the bucket spent.
+    expect(limiter.admit('a')).toMatchObject({ ok: false, reason: PerIpRefusal.UPGRADES })
+  })
+
   it('counts an attempt refused for the connection cap as an upgrade', () => {
     const limiter = createPerIpLimiter({ maxConnections: 1, maxUpgradesPerMinute: 3 }, manualClock().now)
     expect(limiter.admit('a').ok).toBe(true)

@@ -36,6 +36,13 @@ export interface PerIpLimiter {
    * while tokens are left (retrying in a loop runs the bucket dry).
    */
   admit(key: string): PerIpAdmission
+  /**
+   * Count one more attach from `key` that needs no new connection (a
+   * document opened on a Hocuspocus socket the address already holds, which
+   * for a y-websocket client would be an upgrade): takes an upgrade token,
+   * and says false when there was none.
+   */
+  spend(key: string): boolean
   /** Addresses remembered now (open connections, or upgrades within the last minute). */
   readonly trackedAddresses: number
 }
@@ -87,16 +94,28 @@ export function createPerIpLimiter(
     }
   }
 
+  /** The address's state, its bucket refilled to now. */
+  const stateOf = (key: string, at: number): AddressState => {
+    if (at - sweptAt >= SWEEP_INTERVAL_MS) sweep(at)
+    let state = addresses.get(key)
+    if (!state) {
+      state = { tokens: capacity, refilledAt: at, connections: 0 }
+      addresses.set(key, state)
+    }
+    refill(state, at)
+    return state
+  }
+
   return {
+    spend(key) {
+      const state = stateOf(key, now())
+      if (state.tokens < 1) return false
+      state.tokens -= 1
+      return true
+    },
     admit(key) {
       const at = now()
-      if (at - sweptAt >= SWEEP_INTERVAL_MS) sweep(at)
-      let state = addresses.get(key)
-      if (!state) {
-        state = { tokens: capacity, refilledAt: at, connections: 0 }
-        addresses.set(key, state)
-      }
-      refill(state, at)
+      const state = stateOf(key, at)
       if (state.tokens < 1) {
         return { ok: false, reason: PerIpRefusal.UPGRADES, retryAfterSeconds: Math.max(1, Math.ceil((1 - state.tokens) / tokensPerMs / 1000)) }
       }

@@ -66,7 +66,7 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
     }
     // An accepted upgrade keeps its per-address slot until its socket closes;
     // any other answer frees it now.
-    const response = await upgradeOrRefuse(c, next)
+    const response = await upgradeOrRefuse(c, next, admission.spendUpgrade)
     if (!(response instanceof Response) || response.status !== 200) {
       admission.release()
       if (response instanceof Response) countRefusal(response.status)
@@ -79,12 +79,12 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
     refusals.set(status, (refusals.get(status) ?? 0) + 1)
   }
 
-  async function upgradeOrRefuse(c: Context, next: Next): Promise<Response | void> {
+  async function upgradeOrRefuse(c: Context, next: Next, spendUpgrade: () => boolean): Promise<Response | void> {
     const rawPath = rawRequestPath(c.env, c.req.url)
     // The mount's root names no document, which y-websocket clients never ask
     // for: it is where `@hocuspocus/provider` connects, naming its documents in
     // its frames and sending a token for each (hocuspocus-session.ts).
-    if (isMountRoot(c.req.routePath, rawPath)) return upgradeHocuspocus(c, next)
+    if (isMountRoot(c.req.routePath, rawPath)) return upgradeHocuspocus(c, next, spendUpgrade)
     const parsed = documentNameOf(c.req.routePath, rawPath)
     if (!parsed.ok) {
       // @hono/node-server answers a refused upgrade with an empty body but
@@ -115,12 +115,12 @@ export function createRelayApp(relay: Relay, options: RelayAppOptions = {}): Hon
     return response
   }
 
-  async function upgradeHocuspocus(c: Context, next: Next): Promise<Response | void> {
+  async function upgradeHocuspocus(c: Context, next: Next, spendUpgrade: () => boolean): Promise<Response | void> {
     const request = c.req.raw
     const upgrade = upgradeWebSocket(() => ({
       onOpen(_event, ws) {
         const raw = ws.raw as WebSocket
-        hocuspocus.attach(raw, request)
+        hocuspocus.attach(raw, request, spendUpgrade)
         releaseUpgradeListeners(raw)
       },
     }))

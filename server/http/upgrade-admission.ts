@@ -45,9 +45,18 @@ export interface UpgradeAdmissionOptions {
 
 /** The outcome for one upgrade: go on (holding a per-IP slot until `release`), or this refusal. */
 export type UpgradeAdmission = Admitted | { ok: false; response: Response }
-type Admitted = { ok: true; release(): void }
+type Admitted = {
+  ok: true
+  release(): void
+  /**
+   * Count another attach over this upgrade's socket as an upgrade from its
+   * address (see `PerIpLimiter.spend`): false when the address has used up
+   * its upgrades. Always true where addresses are not known.
+   */
+  spendUpgrade(): boolean
+}
 
-const admitted: Admitted = { ok: true, release() {} }
+const admitted: Admitted = { ok: true, release() {}, spendUpgrade: () => true }
 
 /**
  * The checks an upgrade passes before anything about its document is looked
@@ -72,7 +81,8 @@ export function createUpgradeAdmission(options: UpgradeAdmissionOptions): (c: Co
     const incoming = incomingOf(c.env)
     const address = incoming ? clientAddress(incoming.socket.remoteAddress, c.req.header('x-forwarded-for'), trusted) : null
     if (incoming && address !== null) {
-      const perIp = limiter.admit(limitKey(address))
+      const key = limitKey(address)
+      const perIp = limiter.admit(key)
       if (!perIp.ok) {
         const response = c.json({ error: 'too-many-requests', reason: perIp.reason }, 429, {
           'Retry-After': String(perIp.retryAfterSeconds),
@@ -80,7 +90,7 @@ export function createUpgradeAdmission(options: UpgradeAdmissionOptions): (c: Co
         })
         return { ok: false, response }
       }
-      admission = perIp
+      admission = { ok: true, release: perIp.release, spendUpgrade: () => limiter.spend(key) }
       if (incoming.socket.destroyed) perIp.release()
       // `on`, not `once` (which wraps it in a closure kept for the socket's life): release is idempotent.
       else incoming.socket.on('close', perIp.release)

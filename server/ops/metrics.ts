@@ -55,10 +55,18 @@ export function createRelayMetrics(relay: Relay, options: RelayMetricsOptions = 
   new Gauge({ name: 'collab_relay_info', help: 'The relay version (always 1).', labelNames: ['version'], registers }).set({ version: VERSION }, 1)
   new Gauge({
     name: 'collab_relay_connections',
-    help: 'WebSocket connections open now.',
+    help: 'Document connections open now: one per y-websocket socket, one per document open on a Hocuspocus socket.',
     registers,
     collect() {
       this.set(relay.stats().connections)
+    },
+  })
+  new Gauge({
+    name: 'collab_relay_hocuspocus_sockets',
+    help: 'Hocuspocus-protocol sockets open now (each may carry several documents).',
+    registers,
+    collect() {
+      this.set(relay.counters.hocuspocus.sockets)
     },
   })
   new Gauge({
@@ -132,6 +140,30 @@ export function createRelayMetrics(relay: Relay, options: RelayMetricsOptions = 
     'status',
     () => counters.refusals,
   )
+  // Hocuspocus sockets' own totals, by direction (see RelayCounters.hocuspocus).
+  const byDirection = (name: string, help: string, read: () => { in: number; out: number }): void => {
+    const seen = { in: 0, out: 0 }
+    new Counter({
+      name,
+      help,
+      labelNames: ['direction'],
+      registers,
+      collect() {
+        const now = read()
+        for (const direction of ['in', 'out'] as const) {
+          this.inc({ direction }, Math.max(0, now[direction] - seen[direction]))
+          seen[direction] = now[direction]
+        }
+      },
+    })
+  }
+  const dialect = counters.hocuspocus
+  byDirection(
+    'collab_relay_hocuspocus_frames_total',
+    'Frames on Hocuspocus sockets as they travel (tokens, stateless messages, closes and pings included); the y-websocket messages inside are also in collab_relay_frames_*.',
+    () => ({ in: dialect.framesIn, out: dialect.framesOut }),
+  )
+  byDirection('collab_relay_hocuspocus_bytes_total', 'Bytes of frames on Hocuspocus sockets, routing keys included.', () => ({ in: dialect.bytesIn, out: dialect.bytesOut }))
 
   const updates = new Counter({
     name: 'collab_relay_updates_committed_total',

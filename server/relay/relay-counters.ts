@@ -18,6 +18,14 @@ export interface RelayCounters {
    * them here so that one scrape shows refusals beside closes.
    */
   refusals: Map<number, number>
+  /**
+   * Hocuspocus sockets (server/http/hocuspocus-session.ts): how many are
+   * open, and every frame they carry as it travels, routing key included
+   * (tokens and their answers, stateless messages, closes and pings too,
+   * which no document's connection sees). The y-websocket messages inside
+   * are counted again, by type, in the totals above.
+   */
+  hocuspocus: { sockets: number; framesIn: number; bytesIn: number; framesOut: number; bytesOut: number }
 }
 
 export type MessageLabel = 'sync' | 'awareness' | 'auth' | 'query-awareness' | 'other'
@@ -31,5 +39,13 @@ export function messageLabel(frame: Uint8Array): MessageLabel {
 
 export function createCounters(): RelayCounters {
   const zero = (): Record<MessageLabel, number> => ({ sync: 0, awareness: 0, auth: 0, 'query-awareness': 0, other: 0 })
-  return { framesIn: zero(), bytesIn: zero(), framesOut: zero(), bytesOut: zero(), closes: new Map(), refusals: new Map() }
+  return {
+    framesIn: zero(),
+    bytesIn: zero(),
+    framesOut: zero(),
+    bytesOut: zero(),
+    closes: new Map(),
+    refusals: new Map(),
+    hocuspocus: { sockets: 0, framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0 },
+  }
 }
