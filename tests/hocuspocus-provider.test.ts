@@ -10,7 +10,6 @@ import * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
 import WebSocket from 'ws'
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
-import * as v3 from 'hocuspocus-provider-v3'
 import { Hono } from 'hono'
 import { createRelay } from '../server/relay/relay.ts'
 import { createRelayApp } from '../server/http/relay-app.ts'
@@ -18,24 +17,13 @@ import { serveRelay } from '../server/http/serve.ts'
 import { CloseCode } from '../shared/close-codes.ts'
 import { HocuspocusMessage, wrapFrame } from '../shared/hocuspocus-protocol.ts'
 import { encodeSyncStep1 } from '../shared/protocol.ts'
-import { tokenOf, type Authenticate } from '../server/http/authenticate.ts'
-import type { Grant } from '../server/relay/grant.ts'
 import { createMemoryStorage } from '../server/storage/memory.ts'
-import type { DocumentStorage } from '../server/storage/types.ts'
+import { authenticate, grantToken, holdableStorage, storedText } from './support/hocuspocus-grants.ts'
 import { authFrame, hocuspocusFrame, rawRoot as openRawRoot } from './support/hocuspocus-raw.ts'
 import { attemptUpgrade, expectOpened } from './support/upgrade-attempt.ts'
 import { createRandom, RawSocket, testSeed, useRelayScope, waitFor, waitSynced, type TestClient } from './support/harness.ts'
 
 const scope = useRelayScope()
-
-/** Tokens are the grant itself, as JSON (as in access-control.test.ts); `refuse` is refused. */
-const authenticate: Authenticate = (request) => {
-  const token = tokenOf(request)
-  if (!token) return { ok: false, status: 401, reason: 'missing token' }
-  if (token === 'refuse') return { ok: false, status: 403, reason: 'not your document' }
-  return { ok: true, grant: JSON.parse(token) as Grant }
-}
-const grantToken = (grant: Grant): string => JSON.stringify(grant)
 
 interface HocusClient {
   doc: Y.Doc
@@ -75,12 +63,6 @@ function sharedSocket(wsUrl: string): HocuspocusProviderWebsocket {
 
 const waitHocusSynced = (client: HocusClient): Promise<unknown> => waitFor(() => client.provider.synced, 'hocuspocus provider synced')
 
-async function storedText(storage: DocumentStorage, name: string): Promise<string> {
-  const stored = await storage.load(name)
-  const doc = new Y.Doc()
-  for (const update of stored.updates) Y.applyUpdate(doc, update)
-  return doc.getText('text').toString()
-}
 
 describe('@hocuspocus/provider on the root URL', () => {
   it('syncs both ways with a stock y-websocket client, and relays stateless messages to the other Hocuspocus clients', async () => {
@@ -218,20 +200,12 @@ describe('Hocuspocus tokens', () => {
 describe('Hocuspocus unsynced changes', () => {
   it('reach 0 only once storage has committed the client’s updates', async () => {
     const memory = createMemoryStorage()
-    let release: () => void = () => {}
-    let held: Promise<void> | null = null
-    const storage: DocumentStorage = {
-      ...memory,
-      append: async (name, updates) => {
-        if (held) await held
-        return memory.append(name, updates)
-      },
-    }
+    const { storage, hold, release } = holdableStorage(memory)
     const relay = await scope.start({ storage })
     const client = hocus(relay.wsUrl, 'held')
     await waitHocusSynced(client)
     await waitFor(() => client.provider.unsyncedChanges === 0, 'in sync before editing')
-    held = new Promise((resolve) => (release = resolve))
+    hold()
     client.text.insert(0, 'pending')
     client.text.insert(7, ' work')
     expect(client.provider.unsyncedChanges).toBe(2)
@@ -239,7 +213,6 @@ describe('Hocuspocus unsynced changes', () => {
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(client.provider.unsyncedChanges).toBeGreaterThan(0)
     expect(await storedText(memory, 'held')).toBe('')
-    held = null
     release()
     await waitFor(() => client.provider.unsyncedChanges === 0, 'unsynced changes reach 0 after the commit')
     expect(await storedText(memory, 'held')).toBe('pending work')
@@ -328,37 +301,5 @@ describe('abuse in the Hocuspocus framing', () => {
     expect(honest.provider.isAuthenticated).toBe(true)
     await relay.relay.flushRoom('target')
     expect(await storedText(relay.relay.storage, 'target')).toBe(stock.text.toString())
-  })
-})
-
-describe('@hocuspocus/provider v3', () => {
-  it('syncs, shares a socket between documents, is refused by token, and counts unsynced changes to 0', async () => {
-    const relay = await scope.start({ authenticate })
-    const socket = new v3.HocuspocusProviderWebsocket({ url: relay.wsUrl, WebSocketPolyfill: WebSocket })
-    scope.onCleanup(() => socket.destroy())
-    const failed: string[] = []
-    const open = (name: string, token: string): { provider: v3.HocuspocusProvider; text: Y.Text } => {
-      const document = new Y.Doc()
-      const provider = new v3.HocuspocusProvider({ name, document, token, websocketProvider: socket, onAuthenticationFailed: ({ reason }) => failed.push(reason) })
-      provider.attach()
-      scope.onCleanup(() => provider.destroy())
-      return { provider, text: document.getText('text') }
-    }
-    const one = open('v3-one', grantToken({ access: 'write' }))
-    const two = open('v3-two', grantToken({ access: 'write' }))
-    const refused = open('v3-secret', 'refuse')
-    const stock = scope.client(relay.wsUrl, 'v3-one', { params: { token: grantToken({ access: 'write' }) } })
-    await waitSynced(stock)
-    await waitFor(() => one.provider.synced && two.provider.synced, 'both v3 documents sync')
-    await waitFor(() => failed.length === 1, 'the refused document is told')
-    expect(failed).toEqual(['not your document'])
-    expect(refused.provider.isAuthenticated).toBe(false)
-    one.text.insert(0, 'v3 one')
-    two.text.insert(0, 'v3 two')
-    await waitFor(() => stock.text.toString() === 'v3 one', 'the stock client sees the v3 edit')
-    stock.text.insert(0, '> ')
-    await waitFor(() => one.text.toString() === '> v3 one', 'the v3 client sees the stock edit')
-    await waitFor(() => one.provider.unsyncedChanges === 0 && two.provider.unsyncedChanges === 0, 'v3 unsynced changes reach 0')
-    expect(await storedText(relay.relay.storage, 'v3-two')).toBe('v3 two')
   })
 })
