@@ -6,15 +6,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { createRedisBus, type RedisBus } from '../server/scale/redis-bus.ts'
 import { FRAGMENT_NAME } from '../shared/schema.ts'
 import type { DocumentStorage } from '../server/storage/types.ts'
-import { connectClient, startRelay, waitFor, waitSynced, type TestClient, type TestRelay } from './support/harness.ts'
+import { connectClient, waitFor, waitSynced, type TestClient } from './support/harness.ts'
+import { startInstancePair, type Instance } from './support/instance-pair.ts'
 import { startOwnRedis, SHARED_REDIS_URL, type OwnRedis } from './support/redis-server.ts'
 import { createPostgresBackend } from './support/storage-backends.ts'
 import { createRandom } from './support/random.ts'
 
-const quietLogger = { info() {}, warn() {}, error() {} }
 const backend = createPostgresBackend()
 const teardown: (() => Promise<void> | void)[] = []
 
@@ -23,35 +22,9 @@ afterEach(async () => {
   await backend.cleanup()
 })
 
-interface Instance {
-  relay: TestRelay
-  bus: RedisBus
-  storage: DocumentStorage
-}
-
 /** Two instances sharing one PostgreSQL schema and one Redis. */
-async function startPair(redisUrl: string, options: { roomIdleMs?: number; compactAfterUpdates?: number; writeRetryMs?: number } = {}): Promise<[Instance, Instance]> {
-  const prefix = `test-${Math.random().toString(36).slice(2)}`
-  const storages = [await backend.open(), await backend.reopen()]
-  const instances: Instance[] = []
-  for (const storage of storages) {
-    const bus = await createRedisBus({ url: redisUrl, prefix, logger: quietLogger, heartbeatMs: 200, instanceTimeoutMs: 1000 })
-    const relay = await startRelay({
-      storage,
-      bus,
-      roomIdleMs: options.roomIdleMs ?? 10_000,
-      ...(options.compactAfterUpdates ? { compactAfterUpdates: options.compactAfterUpdates } : {}),
-      ...(options.writeRetryMs ? { writeRetryMs: options.writeRetryMs } : {}),
-      readinessChecks: { redis: () => bus.ping() },
-    })
-    instances.push({ relay, bus, storage })
-    teardown.push(async () => {
-      await relay.close()
-      await bus.close()
-    })
-  }
-  return [instances[0], instances[1]]
-}
+const startPair = (redisUrl: string, options: { roomIdleMs?: number; compactAfterUpdates?: number; writeRetryMs?: number } = {}): Promise<[Instance, Instance]> =>
+  startInstancePair(backend, (close) => void teardown.push(close), { roomIdleMs: 10_000, ...options }, redisUrl)
 
 function client(instance: Instance, name: string): TestClient {
   const made = connectClient(instance.relay.wsUrl, name)

@@ -5,14 +5,12 @@
  * restore through one instance reaches editors on the other.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { createRedisBus } from '../server/scale/redis-bus.ts'
 import type { VersionOptions } from '../server/relay/version-settings.ts'
 import { call, editAsEditor, markdownOf } from './support/documents-api.ts'
-import { connectClient, startRelay, waitFor, waitSynced, type TestClient, type TestRelay } from './support/harness.ts'
-import { SHARED_REDIS_URL } from './support/redis-server.ts'
+import { connectClient, waitFor, waitSynced, type TestClient, type TestRelay } from './support/harness.ts'
+import { startInstancePair } from './support/instance-pair.ts'
 import { createPostgresBackend } from './support/storage-backends.ts'
 
-const quietLogger = { info() {}, warn() {}, error() {} }
 const backend = createPostgresBackend()
 const teardown: (() => Promise<void> | void)[] = []
 
@@ -23,24 +21,8 @@ afterEach(async () => {
 
 /** Two instances on one PostgreSQL schema and one Redis; `close()` stops both. */
 async function startPair(versions: VersionOptions): Promise<{ relays: [TestRelay, TestRelay]; close(): Promise<void> }> {
-  const prefix = `test-${Math.random().toString(36).slice(2)}`
-  const relays: TestRelay[] = []
-  const closers: (() => Promise<void>)[] = []
-  for (const storage of [await backend.open(), await backend.reopen()]) {
-    const bus = await createRedisBus({ url: SHARED_REDIS_URL, prefix, logger: quietLogger, heartbeatMs: 200, instanceTimeoutMs: 1000 })
-    const relay = await startRelay({ storage, bus, versions })
-    relays.push(relay)
-    let closed = false
-    const close = async (): Promise<void> => {
-      if (closed) return
-      closed = true
-      await relay.close()
-      await bus.close()
-    }
-    closers.push(close)
-    teardown.push(close)
-  }
-  return { relays: [relays[0], relays[1]], close: async () => void (await Promise.all(closers.map((close) => close()))) }
+  const [a, b] = await startInstancePair(backend, (close) => void teardown.push(close), { versions })
+  return { relays: [a.relay, b.relay], close: async () => void (await Promise.all([a.close(), b.close()])) }
 }
 
 function client(relay: TestRelay, name: string, person: string): TestClient {

@@ -266,7 +266,9 @@ class HocuspocusSession {
         } catch {
           return this.close(CloseCode.MALFORMED_MESSAGE)
         }
-        for (const other of this.hub.others(channel)) other.socket?.sendStateless(payload)
+        for (const other of this.hub.others(channel)) other.socket?.receiveStateless(payload)
+        // And to the document's clients on other instances, when there are any.
+        channel.handle?.stateless(payload)
         return
       }
       case HocuspocusMessage.CLOSE:
@@ -324,7 +326,7 @@ class ChannelSocket implements RelaySocket {
     this.session.send(wrapFrame(this.channel.key, frame))
   }
 
-  sendStateless(payload: string): void {
+  receiveStateless(payload: string): void {
     if (this.isOpen) this.session.send(encodeStateless(this.channel.key, payload))
   }
 

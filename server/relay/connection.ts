@@ -239,6 +239,11 @@ export class Connection implements ConnectionHandle, FrameSink {
     this.tellOwner()
   }
 
+  /** A stateless message from the client: on to the other instances (the transport delivered it to its own). */
+  stateless(payload: string): void {
+    if (!this.isClosed) this.room?.publishStateless(payload)
+  }
+
   /** The transport reports the socket closed (by either side). */
   closed(): void {
     // Frames it sent before closing are still handled (see the relay's connectionClosed).

@@ -25,6 +25,8 @@ export interface DocumentBus {
   publishPresence(name: string, awarenessUpdate: Uint8Array): void
   /** Ask the other instances holding `name` to publish their presence in full. */
   queryPresence(name: string): void
+  /** A stateless message from a client here, for the clients of `name` on other instances. Not stored: one missed is lost. */
+  publishStateless(name: string, payload: string): void
 }
 
 /** What a room does with what other instances publish. */
@@ -33,6 +35,8 @@ export interface BusReceiver {
   presence(awarenessUpdate: Uint8Array, instanceId: string): void
   /** Another instance asked for everyone's presence in this document. */
   presenceQueried(): void
+  /** A stateless message a client sent on another instance. */
+  stateless(payload: string, instanceId: string): void
   /** The instance stopped (it said so, or its heartbeats stopped): drop its presence. */
   instanceGone(instanceId: string): void
   /** Messages may have been missed: reconcile with storage. */

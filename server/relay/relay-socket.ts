@@ -34,6 +34,12 @@ export interface RelaySocket {
    * (Hocuspocus's SyncStatus) answer from it.
    */
   updateSettled?(outcome: Promise<boolean>): void
+  /**
+   * Optional: a stateless message (Hocuspocus's, a string the relay does
+   * not read) that a client of the document sent on another instance. A
+   * dialect without stateless messages leaves it out.
+   */
+  receiveStateless?(payload: string): void
 }
 
 /** Where the core reports what it does not handle itself. */

@@ -64,6 +64,12 @@ export interface ConnectionHandle {
   receive(frame: Uint8Array, binary: boolean): void
   /** The socket closed. */
   closed(): void
+  /**
+   * The client sent a stateless message (Hocuspocus): the transport hands it
+   * to its own clients of the document, and this sends it on to the other
+   * instances' (scale-out). Dropped while the room is still loading.
+   */
+  stateless(payload: string): void
 }
 
 /** A relay: rooms of connections over some transport. Create with `createRelay`. */

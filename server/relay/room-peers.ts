@@ -21,6 +21,8 @@ export interface PeerRoom {
   dropInstance(instanceId: string): void
   /** This instance's connections' presence in full (null when nobody here has any). */
   localPresence(): Uint8Array | null
+  /** A stateless message from a client on another instance: to this instance's connections that take them. */
+  deliverStateless(payload: string): void
 }
 
 /**
@@ -56,6 +58,9 @@ export class RoomPeers {
       instanceGone: (instanceId) => {
         if (!this.closed) this.room.dropInstance(instanceId)
       },
+      stateless: (payload) => {
+        if (!this.closed) this.room.deliverStateless(payload)
+      },
       resync: () => void this.reconcile(),
     })
     this.bus.queryPresence(this.room.name)
@@ -67,6 +72,10 @@ export class RoomPeers {
 
   publishPresence(awarenessUpdate: Uint8Array): void {
     this.bus.publishPresence(this.room.name, awarenessUpdate)
+  }
+
+  publishStateless(payload: string): void {
+    this.bus.publishStateless(this.room.name, payload)
   }
 
   close(): void {

@@ -213,7 +213,15 @@ export class Room {
         if (removed.length > 0) this.broadcast(encodeAwareness(encodeAwarenessUpdate(removed)), null)
       },
       localPresence: () => this.presence.encodeOwned((owner) => !(owner instanceof RemoteInstance)),
+      deliverStateless: (payload) => {
+        for (const connection of this.connections) connection.socket.receiveStateless?.(payload)
+      },
     }
+  }
+
+  /** A stateless message from a client here, for the other instances' clients (this instance's own got it from its transport). */
+  publishStateless(payload: string): void {
+    this.peers?.publishStateless(payload)
   }
 
   /** Reconcile with storage now (scale-out: a gap in what other instances sent). Resolves at once without a bus. */

@@ -34,12 +34,16 @@ const enum Kind {
   Update = 'u',
   Presence = 'a',
   Query = 'q',
+  Stateless = 's',
 }
 
 interface Subscription {
   cursor: string
   receivers: Set<BusReceiver>
 }
+
+const textEncoder = new TextEncoder()
+const textDecoder = new TextDecoder()
 
 /** How long one blocking read waits before reading again (it is woken early when documents are added). */
 const BLOCK_MS = 5_000
@@ -137,6 +141,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<RedisBus
         if (kind === Kind.Update) receiver.update(data, from)
         else if (kind === Kind.Presence) receiver.presence(data, from)
         else if (kind === Kind.Query) receiver.presenceQueried()
+        else if (kind === Kind.Stateless) receiver.stateless(textDecoder.decode(data), from)
       } catch (error) {
         logger.error(`redis: handling a message for "${name}" failed`, error)
       }
@@ -226,6 +231,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<RedisBus
     publishUpdate: (name, update) => publish(name, Kind.Update, update),
     publishPresence: (name, update) => publish(name, Kind.Presence, update),
     queryPresence: (name) => publish(name, Kind.Query, new Uint8Array(0)),
+    publishStateless: (name, payload) => publish(name, Kind.Stateless, textEncoder.encode(payload)),
     async ping() {
       await commands.ping()
     },
