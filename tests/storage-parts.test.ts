@@ -6,7 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { DocumentStorage } from '../server/storage/types.ts'
-import { createStorageBackends } from './support/storage-backends.ts'
+import { createPostgresStorage } from '../server/storage/postgres.ts'
+import { createPostgresBackend, createStorageBackends } from './support/storage-backends.ts'
 
 const backends = createStorageBackends()
 const utf8 = new TextEncoder()
@@ -92,5 +93,29 @@ describe.each(backends)('loading a log in parts: $name', (backend) => {
     const after = (await storage.load('doc')).updates.map(hex)
     if (backend.name === 'postgres') expect(after).toEqual([...updates, utf8.encode('late')].map(hex))
     else expect(after).toEqual([hex(utf8.encode('snapshot')), hex(utf8.encode('late'))])
+  })
+})
+
+describe('PostgreSQL logs read whatever the bytea output setting', () => {
+  const backend = createPostgresBackend()
+  afterEach(() => backend.cleanup())
+
+  it('reads every byte value back, short log and long, with bytea_output = escape', async () => {
+    const writer = await backend.open()
+    const everyByte = Uint8Array.from({ length: 256 }, (_, i) => i)
+    const long = Array.from({ length: LONG }, (_, i) => Uint8Array.of(i & 0xff, 0, 0x5c, 0x78, (i >> 8) & 0xff))
+    await writer.append('short', [everyByte])
+    for (let i = 0; i < LONG; i += 5_000) await writer.append('long', long.slice(i, i + 5_000))
+    // A role or database may have set the old output format; the storage's connections then get it.
+    const escaped = await createPostgresStorage({ connectionString: `${backend.connectionString}?options=${encodeURIComponent('-c bytea_output=escape')}`, schema: backend.schema })
+    try {
+      expect((await escaped.load('short')).updates.map(hex)).toEqual([hex(everyByte)])
+      const parts: Uint8Array[][] = []
+      const stored = await escaped.load('long', (part) => parts.push(part))
+      expect(stored.updates.map(hex)).toEqual(long.map(hex))
+      expect(parts.length).toBeGreaterThan(1)
+    } finally {
+      await escaped.close()
+    }
   })
 })
