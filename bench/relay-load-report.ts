@@ -41,20 +41,34 @@ export function loadTables(results: Partial<LoadResults>, params: LoadParams): T
   const tables: Table[] = []
   const runsNote = params.runs > 1 ? `Mean of ${params.runs} runs (range in parentheses), each on a fresh server process.` : '1 run per server (--quick).'
 
-  if (results.flood) {
-    const { rows, failed } = rowsOf(results.flood, (runs, kind) => [
+  const floodTable = (scenario: 'flood' | 'rooms' | 'crowd', title: string, note: string): void => {
+    const perServer = results[scenario]
+    if (!perServer) return
+    const { rows, failed } = rowsOf(perServer, (runs, kind) => [
       spread(runs.map((r) => r.deliveriesPerSec)),
       spread(runs.map((r) => r.serverCpuUsPerDelivery), 1),
       num(Math.max(...runs.map((r) => r.lost))),
-      versusOurs(results.flood, kind, (r) => r.deliveriesPerSec),
+      versusOurs(perServer, kind, (r) => r.deliveriesPerSec),
     ])
     tables.push({
-      title: `Flood: 2 editors in one room, up to ${params.flood.window} keystrokes each in flight, ${params.flood.seconds} s`,
+      title,
       header: ['server', 'deliveries/s', 'server cpu µs/delivery', 'lost', 'ours / this'],
       rows,
-      notes: [`A keystroke is delivered when the other editor has it. Above 1x: ours delivers more. ${runsNote}`, ...failed],
+      notes: [`${note} Above 1x: ours delivers more. ${runsNote}`, ...failed],
     })
   }
+  const { flood, rooms, crowd } = params
+  floodTable('flood', `Flood: 2 editors in one room, up to ${flood.window} keystrokes each in flight, ${flood.seconds} s`, 'A keystroke is delivered when the other editor has it.')
+  floodTable(
+    'rooms',
+    `Flood, many rooms: ${rooms.rooms} rooms of ${rooms.perRoom} editors, up to ${rooms.window} keystrokes each in flight, ${rooms.seconds} s`,
+    `A keystroke counts once for each of the ${rooms.perRoom - 1} other editors of its room that has it.`,
+  )
+  floodTable(
+    'crowd',
+    `Flood, one large room: ${crowd.perRoom} editors, up to ${crowd.window} keystrokes each in flight, ${crowd.seconds} s`,
+    `A keystroke counts once for each of the ${crowd.perRoom - 1} other editors that has it.`,
+  )
 
   if (results.paced) {
     const { rows, failed } = rowsOf(results.paced, (runs, kind) => [
@@ -177,6 +191,8 @@ export function chartSeries(results: Partial<LoadResults>): ChartSeries[] {
   }
   return [
     ...series('2-editor flood', 'deliveries/s', 'higher', results.flood, (r) => r.deliveriesPerSec),
+    ...series('Flood, 100 rooms of 5', 'deliveries/s', 'higher', results.rooms, (r) => r.deliveriesPerSec),
+    ...series('Flood, 1 room of 50', 'deliveries/s', 'higher', results.crowd, (r) => r.deliveriesPerSec),
     ...series('200 editors paced: p99', 'ms', 'lower', results.paced, (r) => r.p99Ms),
     ...series('Capacity (p99 < 50 ms)', 'editors', 'higher', results.capacity, held),
     ...series('Idle connection', 'KiB each', 'lower', results.idle, (r) => r.bytesPerConnection / KiB),

@@ -3,6 +3,8 @@
  * on a fresh server process per run:
  *
  * - flood: two editors in one room, each with up to 64 keystrokes in flight;
+ * - rooms: the same in 100 rooms of 5 editors, 16 in flight each;
+ * - crowd: one room of 50 editors, 16 in flight each;
  * - paced: 200 editors in one room, each typing a keystroke every 2 s;
  * - capacity: editors ten to a document, a keystroke and a cursor update a
  *   second each, stepped up until p99 reaches 50 ms or anything is lost;
@@ -14,19 +16,21 @@
  */
 import { capacity, type CapacityParams, type CapacityRun } from './relay-capacity.ts'
 import { EditorPool, type TypingResult } from './relay-editors.ts'
-import { flood, type FloodResult } from './relay-flood.ts'
+import { flood, type FloodParams, type FloodResult } from './relay-flood.ts'
 import { churn, idleConnections, type ChurnResult, type IdleResult } from './relay-idle.ts'
 import { SERVERS, onServer, type ServerProcess } from './relay-process.ts'
 import type { ServerKind } from './relay-server.ts'
 
-export const LOAD_SCENARIOS = ['flood', 'paced', 'capacity', 'idle', 'churn'] as const
+export const LOAD_SCENARIOS = ['flood', 'rooms', 'crowd', 'paced', 'capacity', 'idle', 'churn'] as const
 export type LoadScenario = (typeof LOAD_SCENARIOS)[number]
 
 /** Sizes of the load scenarios; see `loadParams`. */
 export interface LoadParams {
   /** Runs of every scenario per server, each on a fresh server process. */
   runs: number
-  flood: { seconds: number; window: number }
+  flood: FloodParams
+  rooms: FloodParams
+  crowd: FloodParams
   paced: { editors: number; rate: number; seconds: number; warmupSeconds: number; drainMs: number }
   capacity: CapacityParams
   idle: { rooms: number; perRoom: number }
@@ -44,7 +48,9 @@ export interface LoadParams {
 export function loadParams(quick: boolean): LoadParams {
   return {
     runs: quick ? 1 : 2,
-    flood: { seconds: quick ? 3 : 10, window: 64 },
+    flood: { rooms: 1, perRoom: 2, seconds: quick ? 3 : 10, window: 64 },
+    rooms: { rooms: 100, perRoom: 5, seconds: quick ? 3 : 10, window: 16 },
+    crowd: { rooms: 1, perRoom: 50, seconds: quick ? 3 : 10, window: 16 },
     paced: { editors: 200, rate: 0.5, seconds: quick ? 6 : 16, warmupSeconds: 2, drainMs: 3_000 },
     capacity: {
       steps: [500, 1_000, 1_500, 2_000, 2_500, 3_000, 4_000, 5_000, 7_500, 10_000],
@@ -66,6 +72,8 @@ export interface Runs<T> {
 
 export interface LoadResults {
   flood: Partial<Record<ServerKind, Runs<FloodResult>>>
+  rooms: Partial<Record<ServerKind, Runs<FloodResult>>>
+  crowd: Partial<Record<ServerKind, Runs<FloodResult>>>
   paced: Partial<Record<ServerKind, Runs<TypingResult>>>
   capacity: Partial<Record<ServerKind, Runs<CapacityRun>>>
   idle: Partial<Record<ServerKind, Runs<IdleResult>>>
@@ -78,6 +86,8 @@ function bodies(params: LoadParams): { [S in LoadScenario]: Body<LoadResults[S] 
   const dialect = (server: ServerProcess) => SERVERS[server.kind].dialect
   return {
     flood: (server) => flood(server.base, dialect(server), params.flood, server),
+    rooms: (server) => flood(server.base, dialect(server), params.rooms, server),
+    crowd: (server) => flood(server.base, dialect(server), params.crowd, server),
     async paced(server) {
       const { editors, rate, seconds, warmupSeconds, drainMs } = params.paced
       const pool = new EditorPool(server.base, dialect(server), 'paced')
@@ -99,7 +109,9 @@ function bodies(params: LoadParams): { [S in LoadScenario]: Body<LoadResults[S] 
 /** One line per run, as it finishes. */
 function summary(scenario: LoadScenario, result: unknown): string {
   switch (scenario) {
-    case 'flood': {
+    case 'flood':
+    case 'rooms':
+    case 'crowd': {
       const r = result as FloodResult
       return `${Math.round(r.deliveriesPerSec)} deliveries/s, ${r.lost} lost`
     }

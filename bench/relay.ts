@@ -3,11 +3,11 @@
  * and a raw `ws` broadcast server (the floor), each in a child process of
  * its own (bench/relay-process.ts, bench/relay-server.ts), driven by clients
  * in this process: the trace scenarios (a)-(d) (bench/relay-scenarios.ts)
- * and the load scenarios flood, paced, capacity, idle and churn
+ * and the load scenarios flood, rooms, crowd, paced, capacity, idle and churn
  * (bench/relay-load.ts). See bench/README.md and docs/benchmarks.md.
  *
  *   node --import tsx bench/relay.ts [--quick] [--servers=ours,hocuspocus]
- *     [--scenarios=classic,flood,paced,capacity,idle,churn] [--docs | --no-docs] [--cpu-prof]
+ *     [--scenarios=classic,flood,rooms,crowd,paced,capacity,idle,churn] [--docs | --no-docs] [--cpu-prof]
  *
  * A run of every server and every scenario rewrites docs/benchmarks.md and
  * docs/benchmarks.svg (`--docs` forces it for a partial run, `--no-docs`
