@@ -1,4 +1,5 @@
 import { describeRange } from './describe-range.ts'
+import { packUpdates, unpackUpdates } from './packed-updates.ts'
 import type { DocumentStorage, QuarantinedUpdate, StoredDocument, StoredDocumentInfo, VersionInfo } from './types.ts'
 import { checkNewVersion, type CheckedVersion } from './version-fields.ts'
 
@@ -80,20 +81,10 @@ export function createMemoryStorage(): DocumentStorage {
     async load(name): Promise<StoredDocument> {
       const log = logs.get(name)
       if (!log) return { updates: [], head: 0, bytes: 0 }
-      // Copied out into one buffer, the updates views of it, as the SQLite
-      // storage hands them over: a buffer of its own per update (slice) took
-      // 100-270 ms for the trace's 259,778, and slowed the replay after it
-      // with that much more for the collector to track.
-      let bytes = 0
-      for (const entry of log.entries) bytes += entry.update.byteLength
-      const buffer = new ArrayBuffer(bytes)
-      const target = new Uint8Array(buffer)
-      let at = 0
-      const updates = log.entries.map(({ update }) => {
-        target.set(update, at)
-        at += update.byteLength
-        return new Uint8Array(buffer, at - update.byteLength, update.byteLength)
-      })
+      // Copied out into one buffer, as the SQLite storage hands a log over (see PackedUpdates).
+      const packed = packUpdates([log.entries.map((entry) => entry.update)])
+      const updates = unpackUpdates(packed)
+      const bytes = packed.buffer.byteLength
       return { updates, head: log.entries.at(-1)?.head ?? 0, bytes }
     },
     async append(name, updates) {

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
 import { describeRange } from './describe-range.ts'
+import { packUpdates, type PackedUpdates } from './packed-updates.ts'
 import { createSqliteVersions } from './sqlite-versions.ts'
 import type { SetAsideUpdate, StoredDocumentInfo } from './types.ts'
 
@@ -63,31 +64,11 @@ const ROWS_PER_INSERT = 32
 const PART_ROWS = 4_096
 const PART_BYTES = 1 << 20
 
-/** A run of a stored log as the engine hands it over: one buffer, the lengths of its updates in order. */
-export interface LogPart {
-  buffer: ArrayBuffer
-  lengths: Uint32Array
-}
-
 /** Where a log read ends: the head, and the bytes and updates of all its parts. */
 export interface LogEnd {
   head: number
   bytes: number
   count: number
-}
-
-/** Rows as one part, copied into one buffer that is handed to the main thread without another copy. */
-function packRows(rows: readonly Buffer[], bytes: number): LogPart {
-  const buffer = new ArrayBuffer(bytes)
-  const target = new Uint8Array(buffer)
-  const lengths = new Uint32Array(rows.length)
-  let at = 0
-  for (let i = 0; i < rows.length; i++) {
-    target.set(rows[i], at)
-    at += rows[i].byteLength
-    lengths[i] = rows[i].byteLength
-  }
-  return { buffer, lengths }
 }
 
 /** Open the file, refuse a newer schema, migrate, and set the journal: what must hold before anyone uses it. */
@@ -120,7 +101,7 @@ export function createSqliteEngine(db: Database.Database) {
   const selectLog = db.prepare<[string], Buffer>('SELECT data FROM updates WHERE doc = ? ORDER BY seq').pluck(true)
   const selectHead = db.prepare<[string], number | null>('SELECT max(seq) FROM updates WHERE doc = ?').pluck(true)
   // One read transaction: another process appending between the two reads cannot make the head disagree with the log.
-  const readLog = db.transaction((name: string, post: (part: LogPart) => void) => {
+  const readLog = db.transaction((name: string, post: (part: PackedUpdates) => void) => {
     const head = selectHead.get(name) ?? 0
     let bytes = 0
     let count = 0
@@ -130,13 +111,13 @@ export function createSqliteEngine(db: Database.Database) {
       rows.push(data)
       rowBytes += data.byteLength
       if (rows.length < PART_ROWS && rowBytes < PART_BYTES) continue
-      post(packRows(rows, rowBytes))
+      post(packUpdates([rows]))
       bytes += rowBytes
       count += rows.length
       rows = []
       rowBytes = 0
     }
-    if (rows.length > 0) post(packRows(rows, rowBytes))
+    if (rows.length > 0) post(packUpdates([rows]))
     return { head, bytes: bytes + rowBytes, count: count + rows.length }
   })
   const replacedUpTo = db.prepare<[string, number], { count: number; at: number | null }>(
@@ -245,7 +226,7 @@ export function createSqliteEngine(db: Database.Database) {
 
   return {
     /** Read the log, posting it a part at a time as the rows come (see `PART_ROWS`); returns where it ends. */
-    load: (name: string, post: (part: LogPart) => void): LogEnd => readLog(name, post),
+    load: (name: string, post: (part: PackedUpdates) => void): LogEnd => readLog(name, post),
     appendAll: (batch: readonly { name: string; updates: readonly Uint8Array[] }[]): number[] => appendAll(batch),
     // IMMEDIATE: the write lock is taken before the check, so another process on the same file cannot append between the check and the insert.
     appendIfEmpty: (name: string, updates: readonly Uint8Array[]): number | null => appendIfEmptyTx.immediate(name, updates),

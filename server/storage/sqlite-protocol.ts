@@ -1,5 +1,5 @@
 /** Messages between the SQLite storage (main thread) and its worker (sqlite-worker.ts). */
-import type { LogPart } from './sqlite-engine.ts'
+import { packUpdates, unpackUpdates, type PackedUpdates } from './packed-updates.ts'
 import type { SetAsideUpdate } from './types.ts'
 import type { CheckedVersion } from './version-fields.ts'
 
@@ -9,54 +9,24 @@ export interface SqliteWorkerData {
 }
 
 /**
- * Appends to several documents in one buffer: document `names[i]` gets the
- * next `counts[i]` updates, whose sizes are `lengths`, laid end to end in
- * `bytes`. Cloning the updates themselves would copy, for each, the whole
- * buffer it is a view of (often the socket's 64 KiB read).
+ * Appends to several documents in one buffer (see `PackedUpdates`): document
+ * `names[i]` gets the next `counts[i]` of the packed updates.
  */
-export interface PackedAppends {
+export interface PackedAppends extends PackedUpdates {
   names: string[]
   counts: number[]
-  lengths: Uint32Array
-  bytes: ArrayBuffer
 }
 
 /** Pack appends for the worker (the update bytes copied once, into one buffer). */
 export function packAppends(batch: readonly { name: string; updates: readonly Uint8Array[] }[]): PackedAppends {
-  let size = 0
-  let count = 0
-  for (const { updates } of batch) {
-    count += updates.length
-    for (const update of updates) size += update.byteLength
-  }
-  const bytes = new ArrayBuffer(size)
-  const target = new Uint8Array(bytes)
-  const lengths = new Uint32Array(count)
-  let at = 0
-  let index = 0
-  for (const { updates } of batch) {
-    for (const update of updates) {
-      target.set(update, at)
-      at += update.byteLength
-      lengths[index++] = update.byteLength
-    }
-  }
-  return { names: batch.map((entry) => entry.name), counts: batch.map((entry) => entry.updates.length), lengths, bytes }
+  return { ...packUpdates(batch.map((entry) => entry.updates)), names: batch.map((entry) => entry.name), counts: batch.map((entry) => entry.updates.length) }
 }
 
-/** The appends again, each update a view into the packed bytes. */
+/** The appends again, each update a view into the packed buffer. */
 export function unpackAppends(packed: PackedAppends): { name: string; updates: Uint8Array[] }[] {
+  const updates = unpackUpdates(packed)
   let at = 0
-  let index = 0
-  return packed.names.map((name, i) => {
-    const updates: Uint8Array[] = []
-    for (let n = 0; n < packed.counts[i]; n++) {
-      const length = packed.lengths[index++]
-      updates.push(new Uint8Array(packed.bytes, at, length))
-      at += length
-    }
-    return { name, updates }
-  })
+  return packed.names.map((name, i) => ({ name, updates: updates.slice(at, (at += packed.counts[i])) }))
 }
 
 type Request =
@@ -93,4 +63,4 @@ export type SqliteRequest = Request & { id: number }
 export type SqliteResponse =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: { name: string; message: string } }
-  | { id: number; part: LogPart }
+  | { id: number; part: PackedUpdates }

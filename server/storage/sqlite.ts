@@ -3,7 +3,8 @@ import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { openDatabase, type LogEnd, type LogPart } from './sqlite-engine.ts'
+import { unpackUpdates, type PackedUpdates } from './packed-updates.ts'
+import { openDatabase, type LogEnd } from './sqlite-engine.ts'
 import { packAppends, type SqliteRequest, type SqliteResponse, type SqliteWorkerData } from './sqlite-protocol.ts'
 import type { DocumentStorage, StoredDocument, StoredDocumentInfo, VersionInfo } from './types.ts'
 import { checkNewVersion } from './version-fields.ts'
@@ -71,7 +72,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
     openDatabase(options.file, synchronous).close()
   }
   const worker = startWorker({ file: options.file, synchronous })
-  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void; part?(part: LogPart): void }>()
+  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void; part?(part: PackedUpdates): void }>()
   let nextId = 1
   let closed = false
   let failure: Error | null = null
@@ -112,13 +113,13 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
     queue = []
     if (batch.length === 0) return
     const packed = packAppends(batch)
-    ask<number[]>({ op: 'append', ...packed }, [packed.bytes, packed.lengths.buffer as ArrayBuffer]).then(
+    ask<number[]>({ op: 'append', ...packed }, [packed.buffer, packed.lengths.buffer as ArrayBuffer]).then(
       (heads) => batch.forEach((entry, i) => entry.resolve(heads[i])),
       (error: Error) => batch.forEach((entry) => entry.reject(error)),
     )
   }
 
-  const ask = <T>(request: Request, transfer: ArrayBuffer[] = [], part?: (part: LogPart) => void): Promise<T> => {
+  const ask = <T>(request: Request, transfer: ArrayBuffer[] = [], part?: (part: PackedUpdates) => void): Promise<T> => {
     if (failure) return Promise.reject(failure)
     // A closed storage answers at once, as the database handle itself would (its worker is gone).
     if (closed && request.op !== 'close') return Promise.reject(new Error('storage is closed'))
@@ -135,13 +136,8 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
     async load(name, onPart): Promise<StoredDocument> {
       sendQueue()
       const updates: Uint8Array[] = []
-      const end = await ask<LogEnd>({ op: 'load', name }, [], ({ buffer, lengths }) => {
-        const part: Uint8Array[] = new Array(lengths.length)
-        let at = 0
-        for (let i = 0; i < lengths.length; i++) {
-          part[i] = new Uint8Array(buffer, at, lengths[i])
-          at += lengths[i]
-        }
+      const end = await ask<LogEnd>({ op: 'load', name }, [], (packed) => {
+        const part = unpackUpdates(packed)
         for (const update of part) updates.push(update)
         onPart?.(part)
       })
