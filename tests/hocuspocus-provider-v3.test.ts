@@ -12,6 +12,7 @@ import * as v3 from 'hocuspocus-provider-v3'
 import { createMemoryStorage } from '../server/storage/memory.ts'
 import { authenticate, grantToken, holdableStorage, storedText } from './support/hocuspocus-grants.ts'
 import { useRelayScope, waitFor, waitSynced } from './support/harness.ts'
+import { allAcknowledged, newSyncTraffic, recordingWebSocket, syncAcknowledged } from './support/sync-traffic.ts'
 
 const scope = useRelayScope()
 
@@ -31,8 +32,8 @@ function openV3(socket: v3.HocuspocusProviderWebsocket, name: string, token: str
   return { provider, text: document.getText('text') }
 }
 
-function v3Socket(wsUrl: string): v3.HocuspocusProviderWebsocket {
-  const socket = new v3.HocuspocusProviderWebsocket({ url: wsUrl, WebSocketPolyfill: WebSocket })
+function v3Socket(wsUrl: string, polyfill: typeof WebSocket = WebSocket): v3.HocuspocusProviderWebsocket {
+  const socket = new v3.HocuspocusProviderWebsocket({ url: wsUrl, WebSocketPolyfill: polyfill })
   scope.onCleanup(() => socket.destroy())
   return socket
 }
@@ -67,16 +68,23 @@ describe('@hocuspocus/provider v3', () => {
     await waitSynced(writer)
     writer.text.insert(0, 'written')
     const authorized: string[] = []
-    const reader = openV3(v3Socket(relay.wsUrl), 'v3-read', grantToken({ access: 'read' }), [], authorized)
+    const traffic = newSyncTraffic()
+    const reader = openV3(v3Socket(relay.wsUrl, recordingWebSocket(traffic)), 'v3-read', grantToken({ access: 'read' }), [], authorized)
     await waitFor(() => reader.text.toString() === 'written', 'the v3 reader reads')
     expect(authorized).toEqual(['readonly'])
+    await waitFor(() => syncAcknowledged(traffic), 'the sync acknowledged')
+    expect(traffic.statuses).toEqual([true, true])
+    expect(reader.provider.unsyncedChanges).toBe(0)
     reader.text.insert(0, 'NOT ')
     writer.text.insert(writer.text.length, ' and more')
     await waitFor(() => reader.text.toString() === 'NOT written and more', 'the writer’s later edit reaches the reader')
+    await waitFor(() => allAcknowledged(traffic), 'the reader’s edit answered')
+    expect(traffic.statuses.slice(2)).toEqual([false])
     await relay.relay.flushRoom('v3-read')
     expect(writer.text.toString()).toBe('written and more')
     expect(await storedText(relay.relay.storage, 'v3-read')).toBe('written and more')
-    expect(reader.provider.unsyncedChanges).toBeGreaterThan(0)
+    // Its edit still counts as unsynced: the refusal took nothing off.
+    expect(reader.provider.unsyncedChanges).toBe(1)
   })
 
   it('counts unsynced changes to 0 only once storage has committed them', async () => {
@@ -84,14 +92,17 @@ describe('@hocuspocus/provider v3', () => {
     const held = holdableStorage(memory)
     const { hold, release } = held
     const relay = await scope.start({ storage: held.storage })
-    const client = openV3(v3Socket(relay.wsUrl), 'v3-held', '')
-    await waitFor(() => client.provider.synced && client.provider.unsyncedChanges === 0, 'v3 synced, nothing unsynced')
+    const traffic = newSyncTraffic()
+    const client = openV3(v3Socket(relay.wsUrl, recordingWebSocket(traffic)), 'v3-held', '')
+    await waitFor(() => client.provider.synced && syncAcknowledged(traffic), 'v3 synced and acknowledged')
+    expect(client.provider.unsyncedChanges).toBe(0)
     hold()
     client.text.insert(0, 'pending')
     await waitFor(() => held.waiting > 0, 'the relay committing the update')
     // Long enough for an acknowledgement that did not wait for the commit to arrive.
     await new Promise((resolve) => setTimeout(resolve, 300))
-    expect(client.provider.unsyncedChanges).toBeGreaterThan(0)
+    expect(traffic.statuses.length).toBe(2)
+    expect(client.provider.unsyncedChanges).toBe(1)
     expect(await storedText(memory, 'v3-held')).toBe('')
     release()
     await waitFor(() => client.provider.unsyncedChanges === 0, 'v3 unsynced changes reach 0 after the commit')

@@ -22,6 +22,7 @@ import { authenticate, grantToken, holdableStorage, storedText } from './support
 import { authFrame, hocuspocusFrame, rawRoot as openRawRoot } from './support/hocuspocus-raw.ts'
 import { attemptUpgrade, expectOpened } from './support/upgrade-attempt.ts'
 import { createRandom, RawSocket, testSeed, useRelayScope, waitFor, waitSynced, type TestClient } from './support/harness.ts'
+import { allAcknowledged, newSyncTraffic, recordingWebSocket, syncAcknowledged, type SyncTraffic } from './support/sync-traffic.ts'
 
 const scope = useRelayScope()
 
@@ -33,7 +34,7 @@ interface HocusClient {
 }
 
 /** A Hocuspocus provider on `socket` (shared) or on a socket of its own, destroyed after the test. */
-function hocus(wsUrl: string, name: string, options: { token?: string; socket?: HocuspocusProviderWebsocket; sessionAwareness?: boolean } = {}): HocusClient {
+function hocus(wsUrl: string, name: string, options: { token?: string; socket?: HocuspocusProviderWebsocket; sessionAwareness?: boolean; traffic?: SyncTraffic } = {}): HocusClient {
   const doc = new Y.Doc()
   const events: HocusClient['events'] = { authenticated: [], failed: [], stateless: [] }
   const common = {
@@ -49,7 +50,8 @@ function hocus(wsUrl: string, name: string, options: { token?: string; socket?: 
     provider = new HocuspocusProvider({ ...common, websocketProvider: options.socket, sessionAwareness: options.sessionAwareness ?? false })
     provider.attach()
   } else {
-    provider = new HocuspocusProvider({ ...common, url: wsUrl, WebSocketPolyfill: WebSocket } as ConstructorParameters<typeof HocuspocusProvider>[0])
+    const polyfill = options.traffic ? recordingWebSocket(options.traffic) : WebSocket
+    provider = new HocuspocusProvider({ ...common, url: wsUrl, WebSocketPolyfill: polyfill } as ConstructorParameters<typeof HocuspocusProvider>[0])
   }
   scope.onCleanup(() => provider.destroy())
   return { doc, text: doc.getText('text'), provider, events }
@@ -182,18 +184,23 @@ describe('Hocuspocus tokens', () => {
     const writer = scope.client(relay.wsUrl, 'doc', { params: { token: grantToken({ access: 'write' }) } })
     await waitSynced(writer)
     writer.text.insert(0, 'written')
-    const reader = hocus(relay.wsUrl, 'doc', { token: grantToken({ access: 'read' }) })
+    const traffic = newSyncTraffic()
+    const reader = hocus(relay.wsUrl, 'doc', { token: grantToken({ access: 'read' }), traffic })
     await waitFor(() => reader.text.toString() === 'written', 'the reader reads')
-    await waitFor(() => reader.provider.unsyncedChanges === 0, 'the reader is in sync before editing')
+    await waitFor(() => syncAcknowledged(traffic), 'the reader is in sync before editing')
+    expect(reader.provider.unsyncedChanges).toBe(0)
     expect(reader.events.authenticated).toEqual(['readonly'])
     expect(reader.provider.authorizedScope).toBe('readonly')
     reader.text.insert(0, 'NOT ')
     writer.text.insert(writer.text.length, ' and more')
     await waitFor(() => reader.text.toString() === 'NOT written and more', 'the writer’s later edit still reaches the reader')
+    await waitFor(() => allAcknowledged(traffic), 'the reader’s edit answered')
+    expect(traffic.statuses).toEqual([true, true, false])
     await relay.relay.flushRoom('doc')
     expect(writer.text.toString()).toBe('written and more')
     expect(await storedText(relay.relay.storage, 'doc')).toBe('written and more')
-    expect(reader.provider.unsyncedChanges).toBeGreaterThan(0)
+    // Its edit still counts as unsynced: the refusal took nothing off.
+    expect(reader.provider.unsyncedChanges).toBe(1)
   })
 })
 
@@ -202,16 +209,19 @@ describe('Hocuspocus unsynced changes', () => {
     const memory = createMemoryStorage()
     const { storage, hold, release } = holdableStorage(memory)
     const relay = await scope.start({ storage })
-    const client = hocus(relay.wsUrl, 'held')
+    const traffic = newSyncTraffic()
+    const client = hocus(relay.wsUrl, 'held', { traffic })
     await waitHocusSynced(client)
-    await waitFor(() => client.provider.unsyncedChanges === 0, 'in sync before editing')
+    await waitFor(() => syncAcknowledged(traffic), 'in sync before editing')
+    expect(client.provider.unsyncedChanges).toBe(0)
     hold()
     client.text.insert(0, 'pending')
     client.text.insert(7, ' work')
     expect(client.provider.unsyncedChanges).toBe(2)
     // Long enough for any acknowledgement that did not wait for storage to arrive.
     await new Promise((resolve) => setTimeout(resolve, 300))
-    expect(client.provider.unsyncedChanges).toBeGreaterThan(0)
+    expect(traffic.statuses.length).toBe(2)
+    expect(client.provider.unsyncedChanges).toBe(2)
     expect(await storedText(memory, 'held')).toBe('')
     release()
     await waitFor(() => client.provider.unsyncedChanges === 0, 'unsynced changes reach 0 after the commit')
