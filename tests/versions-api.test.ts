@@ -180,7 +180,10 @@ describe('versions API', () => {
     await putMarkdown(relay, 'hooked', 'two')
     const restored = (await (await call(versionsUrl(relay, 'hooked', `/${draft.id}/restore`), { method: 'POST' })).json()) as { savedBefore: VersionJson }
     await waitFor(() => receiver.events('document.version.created').length === 2, 'two version events')
-    const [named, before] = receiver.events('document.version.created', 'hooked').map((hook) => hook.json as typeof hook.json & { version: unknown })
+    // Webhooks promise no order between events: each is found by its kind.
+    const versionEvents = receiver.events('document.version.created', 'hooked').map((hook) => hook.json as typeof hook.json & { version: { kind: string } })
+    const named = versionEvents.find((event) => event.version.kind === 'named')!
+    const before = versionEvents.find((event) => event.version.kind === 'restore')!
     expect(named.version).toEqual({ id: draft.id, kind: 'named', name: 'Draft', authors: [UNNAMED_AUTHOR] })
     expect(named.at).toBe(draft.createdAt)
     expect(before.version).toEqual({ id: restored.savedBefore.id, kind: 'restore', name: 'Before restoring "Draft"', authors: [UNNAMED_AUTHOR] })
