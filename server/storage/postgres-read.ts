@@ -1,4 +1,6 @@
 import pg from 'pg'
+import { to as copyTo } from 'pg-copy-streams'
+import { CopyLogRows } from './postgres-copy.ts'
 import type { StoredDocument } from './types.ts'
 
 /**
@@ -7,9 +9,8 @@ import type { StoredDocument } from './types.ts'
  */
 const SHORT_ROWS = 1_024
 /**
- * Rows fetched at a time from a longer log. The first page of the trace
- * comes back in 10-50 ms where the whole of it takes 420-500 ms; the room
- * replays each page while the database prepares the next.
+ * Rows of a longer log handed to `onPart` at a time: the room replays each
+ * page while the rest streams in.
  */
 const PAGE_ROWS = 8_192
 
@@ -26,12 +27,10 @@ const types = { getTypeParser: (oid: number, format?: string) => (oid === pg.typ
 
 /**
  * Read a document's log. One statement reads a short one. A longer one is
- * read again through a cursor, a page at a time, in a REPEATABLE READ
- * transaction: the head and every page come from one snapshot even while
- * other instances append and compact (pages read by separate statements
- * could miss a row committed out of seq order, or see half of a
- * compaction). The pages carry the bytes only, the head being read once.
- * Each page goes to `onPart` as it arrives, with the next already asked for.
+ * read again by one binary COPY: a single statement, so the rows (and the
+ * head, the last row's seq) come from one snapshot even while other
+ * instances append and compact. The rows stream in as PostgreSQL writes
+ * them and go to `onPart` a page at a time.
  */
 export async function readLog(
   pool: pg.Pool,
@@ -50,31 +49,34 @@ export async function readLog(
     return { updates, head: Number(first.rows.at(-1)?.[0] ?? 0), bytes }
   }
   const client = await pool.connect()
+  let failed = true
   try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-    const { rows: headRow } = await client.query<{ head: string | null }>(`SELECT max(seq) AS head FROM ${table} WHERE doc = $1`, [name])
-    await client.query(`DECLARE log_pages NO SCROLL CURSOR FOR SELECT data FROM ${table} WHERE doc = $1 ORDER BY seq`, [name])
-    const page = () => client.query<[Buffer]>({ text: `FETCH ${PAGE_ROWS} FROM log_pages`, rowMode: 'array', types })
+    // COPY takes no parameters: the name goes in as a literal, quoted by the driver.
+    const stream = client.query(
+      copyTo(`COPY (SELECT seq, data FROM ${table} WHERE doc = ${client.escapeLiteral(name)} ORDER BY seq) TO STDOUT (FORMAT binary)`),
+    )
+    const rows = new CopyLogRows()
     const updates: Uint8Array[] = []
     let bytes = 0
-    for (let next: Promise<pg.QueryResult<[Buffer]>> | null = page(); next; ) {
-      const { rows }: pg.QueryResult<[Buffer]> = await next
-      next = rows.length === PAGE_ROWS ? page() : null
-      // Awaited on the next round; should `onPart` throw first, its failure is not left unhandled.
-      next?.catch(() => {})
-      if (rows.length === 0) break
-      const part = toUpdates(rows, 0)
-      bytes += part.bytes
-      for (const update of part.updates) updates.push(update)
-      onPart?.(part.updates)
+    let page: Uint8Array[] = []
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      for (const update of rows.push(chunk)) {
+        bytes += update.byteLength
+        updates.push(update)
+        page.push(update)
+      }
+      if (page.length >= PAGE_ROWS) {
+        onPart?.(page)
+        page = []
+      }
     }
-    await client.query('COMMIT')
-    return { updates, head: Number(headRow[0]?.head ?? 0), bytes }
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw error
+    rows.end()
+    if (page.length > 0) onPart?.(page)
+    failed = false
+    return { updates, head: rows.lastSeq, bytes }
   } finally {
-    client.release()
+    // A COPY left midway (a failed part, a broken stream) leaves the connection unusable: it is closed.
+    client.release(failed)
   }
 }
 
