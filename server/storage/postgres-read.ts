@@ -15,10 +15,10 @@ const SHORT_ROWS = 1_024
 const PAGE_ROWS = 8_192
 
 /**
- * Rows come as arrays, and `bytea` straight from its hex form: the rows are
- * parsed on the relay's thread, and for the trace's 259,778 rows an object
- * per row and pg's own `bytea` parser (a pattern test and a substring per
- * value) took 390-470 ms against 255-330 ms this way (without `seq`, below).
+ * A short log's rows come as arrays, and `bytea` straight from its hex form
+ * (pg's own parser runs a pattern test and a substring per value, and an
+ * object per row: 390-470 ms against 255-330 ms for the trace's 259,778 rows,
+ * when long logs were read this way too).
  */
 const parseBytea = pg.types.getTypeParser(pg.types.builtins.BYTEA, 'text') as (value: string) => Buffer
 // `\x…` (hex, the default `bytea_output`); anything else (`escape`) through pg's own parser.
@@ -45,7 +45,7 @@ export async function readLog(
     types,
   })
   if (first.rows.length <= SHORT_ROWS) {
-    const { updates, bytes } = toUpdates(first.rows, 1)
+    const { updates, bytes } = toUpdates(first.rows)
     return { updates, head: Number(first.rows.at(-1)?.[0] ?? 0), bytes }
   }
   const client = await pool.connect()
@@ -80,11 +80,11 @@ export async function readLog(
   }
 }
 
-/** The updates in rows whose `column` holds the bytes. */
-function toUpdates(rows: readonly (readonly unknown[])[], column: number): { updates: Uint8Array[]; bytes: number } {
+/** The updates of (seq, data) rows. */
+function toUpdates(rows: readonly (readonly [string, Buffer])[]): { updates: Uint8Array[]; bytes: number } {
   let bytes = 0
   const updates = rows.map((row) => {
-    const data = row[column] as Buffer
+    const data = row[1]
     bytes += data.byteLength
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
   })
