@@ -31,13 +31,19 @@ afterEach(async () => {
 
 const freshDir = (): string => mkdtempSync(join(tmpdir(), 'collab-lifecycle-'))
 
-/** A stock client that writes `text` and waits until the relay has stored it. */
+/**
+ * A stock client that writes `text` and waits until the relay has stored it:
+ * the relay relays an update only once it is committed, so another client
+ * seeing the text means storage holds it.
+ */
 async function writeAndWaitSaved(wsUrl: string, room: string, text: string): Promise<TestClient> {
   const client = connectClient(wsUrl, room)
-  clients.push(client)
-  await waitSynced(client)
+  const observer = connectClient(wsUrl, room)
+  clients.push(client, observer)
+  await Promise.all([waitSynced(client), waitSynced(observer)])
   client.text.insert(0, text)
-  await waitFor(() => client.provider.wsconnected && client.provider.synced, 'the client to stay connected')
+  await waitFor(() => observer.text.toString() === text, 'another client to see the write (it is stored)')
+  observer.provider.shouldConnect = false
   return client
 }
 
@@ -97,7 +103,7 @@ describe('signals during start-up', () => {
 })
 
 describe('npx collab-relay (npm exec → shell → relay)', () => {
-  it('stops in order when npm is signalled: clients get 1001, writes are flushed, the relay exits', async () => {
+  it('stops in order when npm is signalled: clients get 1001, the relay reports an orderly stop and exits, and what it stored is there after a restart', async () => {
     const dataDir = freshDir()
     strays.push(dataDir)
     const npx = await spawnCli(['--port', '0', '--data', dataDir], { launcher: 'npm-exec', timeoutMs: 60_000 })
