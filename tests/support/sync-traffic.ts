@@ -9,7 +9,7 @@
  */
 import * as decoding from 'lib0/decoding'
 import WebSocket from 'ws'
-import { HocuspocusMessage } from '../../shared/hocuspocus-protocol.ts'
+import { HocuspocusMessage, readEnvelope } from '../../shared/hocuspocus-protocol.ts'
 
 export interface SyncTraffic {
   /** Sync step 1 frames the server sent (each answered with a step 2 the server acknowledges). */
@@ -29,12 +29,11 @@ export const syncAcknowledged = (traffic: SyncTraffic): boolean =>
 /** Every frame the provider sent that gets a SyncStatus has got it. */
 export const allAcknowledged = (traffic: SyncTraffic): boolean => traffic.statuses.length === traffic.acknowledgeable
 
-/** The routed message type of a frame and a decoder after it; null for v4's keyless Ping and Pong. */
+/** The routed message type of a frame and a decoder of its body; null for v4's keyless Ping and Pong. */
 function routed(frame: Uint8Array): { type: number; decoder: decoding.Decoder } | null {
   if (frame.length === 1) return null
-  const decoder = decoding.createDecoder(frame)
-  decoding.readVarString(decoder)
-  return { type: decoding.readVarUint(decoder), decoder }
+  const { messageType, body } = readEnvelope(frame)
+  return { type: messageType, decoder: decoding.createDecoder(body) }
 }
 
 /** A `ws` class for the provider's WebSocketPolyfill that records into `traffic`. */
