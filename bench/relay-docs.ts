@@ -84,8 +84,10 @@ ${input.tables.map((table) => `### ${table.title}\n\n${markdownTable(table)}`).j
 - **Latency** is send-to-arrival on one clock (the benchmark process), over every pair of keystroke and receiving
   editor. A keystroke not received within the drain window after the last send (3 s paced, 2 s per capacity step)
   counts as lost.
-- **Memory** is the server's resident set after a forced garbage collection in its process. Node does not hand every
-  freed page back, so RSS falls less than the heap when documents go; the churn table gives the heap too. Every
+- **Memory** is the server's resident set after a forced garbage collection in its process, read again every 2.5 s
+  until it has settled (\`bench/relay-settle.ts\`): every runtime here hands freed pages back to the system 10-30 s
+  after a burst, on its own schedule, so a reading taken at once counts memory that is already free as kept. The
+  tables give the reading right after too, and the heap. Every
   server's process runs through \`tsx\` (\`bench/relay-server.ts\`), so a fresh RSS includes the same loader for all;
   ours also loads more code of its own (HTTP API, metrics) than the peers. Ours runs compiled (\`dist/node\`, what
   \`collab-relay\` starts; \`npm run bench\` builds it first when the sources changed), like the peers' published

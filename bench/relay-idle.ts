@@ -10,6 +10,7 @@ import { newRoom } from './relay-scenarios.ts'
 import type { Memory, ServerProcess } from './relay-process.ts'
 import type { ServerStats } from './relay-server.ts'
 import { sleep } from './relay-editors.ts'
+import { settledReading } from './relay-settle.ts'
 
 /**
  * Clients that join (in rooms of their own) before the first reading: what a
@@ -84,6 +85,15 @@ export interface ChurnResult {
   afterIdle: Memory & ServerStats
   /** How long the idle reading waited after the last client left (ms). */
   idleWaitMs: number
+  /**
+   * The reading once RSS has stopped falling (relay-settle.ts), and when that was
+   * (ms after the last client left). A runtime gives freed pages back to the
+   * system on its own schedule (V8's memory reducer runs seconds after the
+   * process goes quiet), so a reading taken a moment after the load can hold
+   * memory that is already free; the settled one tells a leak from a delay.
+   */
+  settled: Memory & ServerStats
+  settledAfterMs: number
 }
 
 /**
@@ -111,7 +121,9 @@ export async function churn(server: ServerProcess, dialect: Dialect, documents: 
   await Promise.all(Array.from({ length: atOnce }, worker))
   const seconds = (performance.now() - began) / 1000
   const after = await reading()
+  const left = performance.now()
   await sleep(idleWaitMs)
   const afterIdle = await reading()
-  return { documents, seconds, start, after, afterIdle, idleWaitMs }
+  const { reading: settled, afterMs: settledAfterMs } = await settledReading(reading, left, afterIdle)
+  return { documents, seconds, start, after, afterIdle, idleWaitMs, settled, settledAfterMs }
 }

@@ -130,7 +130,7 @@ function summary(scenario: LoadScenario, result: unknown): string {
     case 'churn': {
       const r = result as ChurnResult
       const mib = (x: number): string => (x / 2 ** 20).toFixed(0)
-      return `RSS ${mib(r.start.rss)} -> ${mib(r.after.rss)} -> ${mib(r.afterIdle.rss)} MiB in ${r.seconds.toFixed(1)} s`
+      return `RSS ${mib(r.start.rss)} -> ${mib(r.after.rss)} -> ${mib(r.afterIdle.rss)} -> settled ${mib(r.settled.rss)} MiB (${(r.settledAfterMs / 1000).toFixed(0)} s after the last close), ${r.seconds.toFixed(1)} s of churn`
     }
   }
 }

@@ -1,5 +1,6 @@
 /** The table and the ratios that bench/relay.ts prints (and writes to its JSON). */
 import type { Memory } from './relay-process.ts'
+import { SETTLE } from './relay-settle.ts'
 import type { LatencyResult, ThroughputResult } from './relay-scenarios.ts'
 import type { ServerKind } from './relay-server.ts'
 import { printTable, type Table } from './relay-table.ts'
@@ -16,7 +17,8 @@ export interface Row {
   latency?: LatencyResult
   fanout?: ThroughputResult & { runs: number[] }
   /** (d) after the first run of (a), its clients still connected; `idle` on a fresh server before any client. */
-  memory?: { afterThroughput: Memory; idle: Memory }
+  /** (d): right after the burst, and once RSS has settled (relay-settle.ts), with the clients still connected. */
+  memory?: { afterThroughput: Memory; settled: Memory; idle: Memory }
 }
 
 interface Params {
@@ -44,7 +46,7 @@ export interface Ratio {
 }
 
 /** RSS after (a) over a fresh server's: every child carries the same tsx loader and runtime, this leaves them out. */
-const rssGrowth = (row: Row): number => row.memory!.afterThroughput.rss - row.memory!.idle.rss
+const rssGrowth = (row: Row): number => row.memory!.settled.rss - row.memory!.idle.rss
 
 export function ratios(rows: Row[]): Ratio[] {
   const ours = rows.find((row) => row.kind === 'ours' && !row.error)
@@ -74,7 +76,7 @@ export function classicTables(rows: Row[], params: Params): Table[] {
   const tables: Table[] = []
   tables.push({
     title: '(a)-(d): one writer replaying the editing trace',
-    header: ['server', '(a) upd/s', '(a) cpu µs', '(b) p50 ms', '(b) p99 ms', '(c) upd/s', '(c) cpu µs', '(d) RSS MiB', 'growth MiB', 'heap MiB'],
+    header: ['server', '(a) upd/s', '(a) cpu µs', '(b) p50 ms', '(b) p99 ms', '(c) upd/s', '(c) cpu µs', '(d) RSS MiB', 'right after MiB', 'growth MiB', 'heap MiB'],
     rows: measured.map((row) => [
       row.server,
       fixed(row.throughput?.updatesPerSec, 0),
@@ -83,17 +85,19 @@ export function classicTables(rows: Row[], params: Params): Table[] {
       fixed(row.latency?.p99Ms, 2),
       fixed(row.fanout?.updatesPerSec, 0),
       fixed(row.fanout?.serverCpuUsPerUpdate, 0),
+      fixed(row.memory && row.memory.settled.rss / MiB, 1),
       fixed(row.memory && row.memory.afterThroughput.rss / MiB, 1),
       fixed(row.memory && rssGrowth(row) / MiB, 1),
-      fixed(row.memory && row.memory.afterThroughput.heapUsed / MiB, 1),
+      fixed(row.memory && row.memory.settled.heapUsed / MiB, 1),
     ]),
     notes: [
       `(a): burst to ${params.readers} readers; (c): burst to ${params.fanoutReaders} readers; ` +
         'cpu µs: server CPU time (user + system) per update over the measured window. ' +
         `(a), (c): median of ${params.throughputRepeats} run(s), each on a fresh server process; ` +
         `(b): ${params.latencyRate} updates/s, p50/p99 over every (update, reader) pair; ` +
-        '(d): RSS after the first run of (a) with its 11 clients connected, after a forced GC; ' +
-        'growth is that minus the RSS of a fresh server (idle).',
+        `(d): RSS after the first run of (a) with its ${params.readers + 1} clients still connected, after a forced GC, once it has settled ` +
+        `(stayed within ${SETTLE.spreadBytes / 2 ** 20} MiB over ${SETTLE.windowReadings} readings ${SETTLE.everyMs / 1000} s apart, at most ${SETTLE.maxMs / 1000} s); ` +
+        '"right after": the first of those readings; growth: settled minus the settled RSS of a fresh server (idle).',
       ...rows.filter((row) => row.error).map((row) => `${row.server}: not measured: ${row.error}`),
     ],
   })

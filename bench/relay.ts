@@ -23,6 +23,7 @@ import { checkKeystrokeEncoding } from './relay-keystrokes.ts'
 import { LOAD_SCENARIOS, loadParams, runLoadScenarios, type LoadResults, type LoadScenario } from './relay-load.ts'
 import { loadTables } from './relay-load-report.ts'
 import { SERVERS, startServer, type Memory, type ServerProcess } from './relay-process.ts'
+import { settledReading } from './relay-settle.ts'
 import { latency, sliceOf, throughput, type Slice, type ThroughputResult } from './relay-scenarios.ts'
 import { classicNotes, classicTables, ratios, type Row } from './relay-report.ts'
 import { SERVER_KINDS, type ServerKind } from './relay-server.ts'
@@ -108,17 +109,20 @@ async function measure(kind: ServerKind, slices: { warmup: Slice; throughput: Sl
   const row: Row = { kind, server: SERVERS[kind].label }
   let idle: Memory | undefined
   let afterThroughput: Memory | undefined
+  let settled: Memory | undefined
   // Idle memory is taken on a server of its own: the measured ones are warmed up first.
   const probe = await startServer(kind, { label: 'idle', profileDir: PROFILE_DIR })
   try {
-    idle = await probe.memory()
+    idle = (await settledReading(() => probe.memory(), performance.now())).reading
   } finally {
     await probe.stop()
   }
   row.throughput = await medianThroughput(kind, 'throughput', slices.warmup, slices.throughput, params.readers, async (server) => {
+    const since = performance.now()
     afterThroughput = await server.memory()
+    settled = (await settledReading(() => server.memory(), since, afterThroughput)).reading
   })
-  row.memory = { idle, afterThroughput: afterThroughput! }
+  row.memory = { idle, afterThroughput: afterThroughput!, settled: settled! }
   row.latency = await onFreshServer(kind, 'latency', slices.warmup, (server) =>
     latency(server.base, SERVERS[kind].dialect, slices.latency, params.readers, params.latencyRate, 'latency', server),
   )
@@ -202,8 +206,9 @@ async function main(): Promise<void> {
       ...row,
       memory: row.memory && {
         idleRssMiB: round(row.memory.idle.rss / MiB),
-        rssMiB: round(row.memory.afterThroughput.rss / MiB),
-        heapUsedMiB: round(row.memory.afterThroughput.heapUsed / MiB),
+        rssRightAfterMiB: round(row.memory.afterThroughput.rss / MiB),
+        rssMiB: round(row.memory.settled.rss / MiB),
+        heapUsedMiB: round(row.memory.settled.heapUsed / MiB),
       },
     })),
     ratios: ratios(rows),
