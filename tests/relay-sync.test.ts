@@ -45,6 +45,23 @@ function converged(all: TestClient[]): boolean {
   return all.every((c) => c.text.toString() === text && sameBytes(Y.encodeStateVector(c.doc), vector))
 }
 
+/**
+ * An update frame of exactly `length` bytes: one insert by client `clientID`,
+ * its text as long as it takes (each ASCII character adds one byte; the
+ * string's length prefix grows by a byte at 128 and 16,384).
+ */
+function updateFrameOfLength(length: number, clientID: number): Uint8Array {
+  for (let chars = Math.max(0, length - 40); chars <= length; chars++) {
+    const doc = new Y.Doc()
+    doc.clientID = clientID
+    doc.getText('text').insert(0, 'x'.repeat(chars))
+    const frame = encodeUpdate(Y.encodeStateAsUpdate(doc))
+    doc.destroy()
+    if (frame.byteLength === length) return frame
+  }
+  throw new Error(`no update frame of exactly ${length} bytes`)
+}
+
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzé文 \n'
 
 /**
@@ -163,6 +180,26 @@ describe('relay sync', () => {
       }
     }
     doc.destroy()
+  })
+
+  it('relays frames of every WebSocket length form byte for byte to each other socket, in order', async () => {
+    const { wsUrl } = await start()
+    const room = 'frame-lengths'
+    const sender = await raw(wsUrl, room)
+    const receivers = await Promise.all([raw(wsUrl, room), raw(wsUrl, room), raw(wsUrl, room)])
+    // Frame lengths at the edges of RFC 6455's 7-, 16- and 64-bit length forms,
+    // and past the size the relay frames once for all recipients (16 KiB).
+    const targets = [125, 126, 16 * 1024, 16 * 1024 + 1, 65_535, 65_536, 100_000]
+    const frames = targets.map((target, i) => updateFrameOfLength(target, 1_000 + i))
+    expect(frames.map((frame) => frame.byteLength)).toEqual(targets)
+    // Sent one after another without waiting: each goes out as a fan-out of its own.
+    for (const frame of frames) sender.send(frame)
+    for (const [i, receiver] of receivers.entries()) {
+      await waitFor(() => receiver.received.filter((f) => decodeClientFrame(f).kind === 'update').length >= frames.length, `receiver ${i} has every update`)
+      const updates = receiver.received.filter((f) => decodeClientFrame(f).kind === 'update')
+      expect(updates.length).toBe(frames.length)
+      updates.forEach((f, j) => expect(sameBytes(f, frames[j]), `receiver ${i}, frame ${j} (${targets[j]} bytes)`).toBe(true))
+    }
   })
 
   it('sends sync step 1 with the room state vector as the first frame on connect', async () => {

@@ -55,7 +55,26 @@ class SocketBinding implements RelaySocket, Beat {
     readonly heartbeat: Heartbeat,
   ) {}
   send(frame: Uint8Array): void {
-    this.ws.send(frame)
+    const socket = this.ws.extensions === '' ? rawSocketOf(this.ws) : undefined
+    if (socket === undefined || this.ws.readyState !== this.ws.OPEN) {
+      this.ws.send(frame)
+      return
+    }
+    // A relayed update goes to every other socket of its room. The first
+    // socket gets the header and the payload as `ws` would write them (binary,
+    // final, unmasked); from the second on, the frame is built once into one
+    // buffer that every further socket's single write shares. Without an
+    // extension (permessage-deflate is off, see serve.ts) `ws`'s sender keeps
+    // no queue of its own that these writes could overtake.
+    const shared = sharedFrameFor(frame)
+    if (shared !== null) {
+      socket.write(shared)
+      return
+    }
+    socket.cork()
+    socket.write(binaryFrameHeader(frame.byteLength))
+    socket.write(frame)
+    socket.uncork()
   }
   close(code: number, reason: string): void {
     this.ws.close(code, reason)
@@ -82,12 +101,62 @@ class SocketBinding implements RelaySocket, Beat {
   }
 }
 
+interface RawSocket {
+  cork(): void
+  uncork(): void
+  write(bytes: Uint8Array): boolean
+}
+
 /** The TCP socket under a `ws` WebSocket (a private field; absent once closed). */
-function rawSocketOf(ws: WebSocket): { cork(): void; uncork(): void } | undefined {
-  const socket = (ws as unknown as { _socket?: { cork?: unknown; uncork?: unknown } })._socket
-  return socket && typeof socket.cork === 'function' && typeof socket.uncork === 'function'
-    ? (socket as { cork(): void; uncork(): void })
+function rawSocketOf(ws: WebSocket): RawSocket | undefined {
+  const socket = (ws as unknown as { _socket?: Partial<RawSocket> })._socket
+  return socket && typeof socket.cork === 'function' && typeof socket.uncork === 'function' && typeof socket.write === 'function'
+    ? (socket as RawSocket)
     : undefined
+}
+
+/** Frames up to this size sent to a second socket are framed once into one buffer that every further write shares. */
+const SHARED_FRAME_MAX_BYTES = 16 * 1024
+
+/**
+ * The last payload sent, and its whole frame once a second socket gets it: a
+ * fan-out sends the same payload to socket after socket in one synchronous
+ * loop. Forgotten at the end of the task, so nothing is kept and a payload
+ * changed in place later is framed anew.
+ */
+let lastPayload: Uint8Array | null = null
+let lastFrame: Buffer | null = null
+const forgetLastFrame = (): void => {
+  lastPayload = null
+  lastFrame = null
+}
+
+/** The frame to write for `payload` in one piece, or null to write header and payload as they are. */
+function sharedFrameFor(payload: Uint8Array): Buffer | null {
+  if (payload !== lastPayload) {
+    if (lastPayload === null) queueMicrotask(forgetLastFrame)
+    lastPayload = payload
+    lastFrame = null
+    return null
+  }
+  if (lastFrame === null && payload.byteLength <= SHARED_FRAME_MAX_BYTES) {
+    const header = binaryFrameHeader(payload.byteLength)
+    lastFrame = Buffer.allocUnsafe(header.byteLength + payload.byteLength)
+    lastFrame.set(header, 0)
+    lastFrame.set(payload, header.byteLength)
+  }
+  return lastFrame
+}
+
+/** RFC 6455 §5.2: FIN + binary opcode, no mask, and the payload length in 7, 7+16 or 7+64 bits. */
+export function binaryFrameHeader(length: number): Buffer {
+  if (length < 126) return Buffer.from([0x82, length])
+  if (length < 0x10000) return Buffer.from([0x82, 126, length >>> 8, length & 0xff])
+  const header = Buffer.alloc(10)
+  header[0] = 0x82
+  header[1] = 127
+  header.writeUIntBE(length, 4, 6)
+  return header
 }
 
 /**
