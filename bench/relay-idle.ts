@@ -79,7 +79,7 @@ export async function idleConnections(server: ServerProcess, dialect: Dialect, r
 export interface ChurnResult {
   documents: number
   seconds: number
-  /** RSS and what the server holds: fresh, right after the last client left, and after the idle wait. */
+  /** RSS and what the server holds: fresh (settled), right after the last client left, and after the idle wait. */
   start: Memory & ServerStats
   after: Memory & ServerStats
   afterIdle: Memory & ServerStats
@@ -94,6 +94,8 @@ export interface ChurnResult {
    */
   settled: Memory & ServerStats
   settledAfterMs: number
+  /** False when RSS was still moving at the cap (relay-settle.ts): `settled` is then the last reading. */
+  settledInTime: boolean
 }
 
 /**
@@ -103,7 +105,8 @@ export interface ChurnResult {
  */
 export async function churn(server: ServerProcess, dialect: Dialect, documents: number, atOnce: number, idleWaitMs: number): Promise<ChurnResult> {
   const reading = async (): Promise<Memory & ServerStats> => ({ ...(await server.memory()), ...(await server.stats()) })
-  const start = await reading()
+  // The fresh reading settles too: a server just started still releases what its start-up allocated.
+  const { reading: start } = await settledReading(reading, performance.now())
   const began = performance.now()
   let next = 0
   const id = 1 + Math.floor(Math.random() * 2 ** 30)
@@ -119,11 +122,11 @@ export async function churn(server: ServerProcess, dialect: Dialect, documents: 
     }
   }
   await Promise.all(Array.from({ length: atOnce }, worker))
-  const seconds = (performance.now() - began) / 1000
-  const after = await reading()
   const left = performance.now()
+  const seconds = (left - began) / 1000
+  const after = await reading()
   await sleep(idleWaitMs)
   const afterIdle = await reading()
-  const { reading: settled, afterMs: settledAfterMs } = await settledReading(reading, left, afterIdle)
-  return { documents, seconds, start, after, afterIdle, idleWaitMs, settled, settledAfterMs }
+  const { reading: settled, afterMs: settledAfterMs, settled: settledInTime } = await settledReading(reading, left, afterIdle)
+  return { documents, seconds, start, after, afterIdle, idleWaitMs, settled, settledAfterMs, settledInTime }
 }

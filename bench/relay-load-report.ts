@@ -155,7 +155,7 @@ export function loadTables(results: Partial<LoadResults>, params: LoadParams): T
       spread(runs.map((r) => r.afterIdle.rss / MiB), 1),
       spread(runs.map((r) => r.settled.rss / MiB), 1),
       `${range(runs.map((r) => r.settled.rss / r.start.rss), 2)}x`,
-      spread(runs.map((r) => r.settledAfterMs / 1000)),
+      `${spread(runs.map((r) => r.settledAfterMs / 1000))}${runs.every((r) => r.settledInTime) ? '' : ' ✗ (still moving at the cap)'}`,
       spread(runs.map((r) => r.settled.heapUsed / MiB), 1),
       `${range(runs.map((r) => r.after.documents))} / ${range(runs.map((r) => r.settled.documents))}`,
       spread(runs.map((r) => r.documents / r.seconds)),
@@ -178,7 +178,7 @@ export function loadTables(results: Partial<LoadResults>, params: LoadParams): T
       ],
       rows,
       notes: [
-        `"After": at the last close. "Settled": once RSS has stayed within ${SETTLE.spreadBytes / MiB} MiB over ${SETTLE.windowReadings} readings ` +
+        `"Fresh": a new server's RSS, settled. "After": at the last close. "Settled": once RSS has stayed within ${SETTLE.spreadBytes / MiB} MiB over ${SETTLE.windowReadings} readings ` +
           `${num(SETTLE.everyMs)} ms apart (at most ${SETTLE.maxMs / 1000} s after the last close): a runtime gives freed pages back on its own schedule ` +
           `(V8's memory reducer runs seconds after a process goes quiet), so the settled reading tells memory kept from memory not yet returned. ` +
           `Our relay ran with roomIdleMs ${num(roomIdleMs)} (default 10,000) in this scenario. ` +
@@ -201,6 +201,7 @@ export interface ChartSeries {
 }
 
 export function chartSeries(results: Partial<LoadResults>): ChartSeries[] {
+  const churnDocuments = Object.values(results.churn ?? {}).flatMap((entry) => entry?.runs ?? [])[0]?.documents ?? 0
   const series = <T>(title: string, unit: string, better: 'higher' | 'lower', perServer: PerServer<T> | undefined, figure: (run: T) => number): ChartSeries[] => {
     if (!perServer) return []
     const values = (Object.entries(perServer) as [ServerKind, Runs<T>][])
@@ -215,6 +216,6 @@ export function chartSeries(results: Partial<LoadResults>): ChartSeries[] {
     ...series('200 editors paced: p99', 'ms', 'lower', results.paced, (r) => r.p99Ms),
     ...series('Capacity (p99 < 50 ms)', 'editors', 'higher', results.capacity, held),
     ...series('Idle connection', 'KiB each', 'lower', results.idle, (r) => r.bytesPerConnection / KiB),
-    ...series('Churn: RSS settled after 10,000 documents', 'x fresh RSS', 'lower', results.churn, (r) => r.settled.rss / r.start.rss),
+    ...series(`Churn: RSS settled after ${num(churnDocuments)} documents`, 'x fresh RSS', 'lower', results.churn, (r) => r.settled.rss / r.start.rss),
   ]
 }

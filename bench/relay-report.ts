@@ -18,7 +18,7 @@ export interface Row {
   fanout?: ThroughputResult & { runs: number[] }
   /** (d) after the first run of (a), its clients still connected; `idle` on a fresh server before any client. */
   /** (d): right after the burst, and once RSS has settled (relay-settle.ts), with the clients still connected. */
-  memory?: { afterThroughput: Memory; settled: Memory; idle: Memory }
+  memory?: { afterThroughput: Memory; settled: Memory; settledInTime: boolean; idle: Memory }
 }
 
 interface Params {
@@ -45,7 +45,7 @@ export interface Ratio {
   rss: number | null
 }
 
-/** RSS after (a) over a fresh server's: what the document and its clients cost (every child carries the same tsx loader and runtime). */
+/** RSS after (a) minus a fresh server's: what the document and its clients cost, without the runtime and tsx loader every child carries. */
 const rssGrowth = (row: Row): number => row.memory!.settled.rss - row.memory!.idle.rss
 
 export function ratios(rows: Row[]): Ratio[] {
@@ -85,7 +85,7 @@ export function classicTables(rows: Row[], params: Params): Table[] {
       fixed(row.latency?.p99Ms, 2),
       fixed(row.fanout?.updatesPerSec, 0),
       fixed(row.fanout?.serverCpuUsPerUpdate, 0),
-      fixed(row.memory && row.memory.settled.rss / MiB, 1),
+      `${fixed(row.memory && row.memory.settled.rss / MiB, 1)}${row.memory && !row.memory.settledInTime ? ' ✗' : ''}`,
       fixed(row.memory && row.memory.afterThroughput.rss / MiB, 1),
       fixed(row.memory && rssGrowth(row) / MiB, 1),
       fixed(row.memory && row.memory.settled.heapUsed / MiB, 1),
@@ -97,7 +97,8 @@ export function classicTables(rows: Row[], params: Params): Table[] {
         `(b): ${params.latencyRate} updates/s, p50/p99 over every (update, reader) pair; ` +
         `(d): RSS after the first run of (a) with its ${params.readers + 1} clients still connected, after a forced GC, once it has settled ` +
         `(stayed within ${SETTLE.spreadBytes / 2 ** 20} MiB over ${SETTLE.windowReadings} readings ${SETTLE.everyMs / 1000} s apart, at most ${SETTLE.maxMs / 1000} s); ` +
-        '"right after": the first of those readings; growth: settled minus the settled RSS of a fresh server (idle).',
+        '"right after": the first of those readings; ✗: still moving at the cap (the last reading); growth: settled minus the settled RSS of a fresh server (idle). ' +
+        'The ratio table compares the whole RSS, which includes the runtime and loader every server carries and the code each loads.',
       ...rows.filter((row) => row.error).map((row) => `${row.server}: not measured: ${row.error}`),
     ],
   })

@@ -110,6 +110,7 @@ async function measure(kind: ServerKind, slices: { warmup: Slice; throughput: Sl
   let idle: Memory | undefined
   let afterThroughput: Memory | undefined
   let settled: Memory | undefined
+  let settledInTime = true
   // Idle memory is taken on a server of its own: the measured ones are warmed up first.
   const probe = await startServer(kind, { label: 'idle', profileDir: PROFILE_DIR })
   try {
@@ -120,9 +121,11 @@ async function measure(kind: ServerKind, slices: { warmup: Slice; throughput: Sl
   row.throughput = await medianThroughput(kind, 'throughput', slices.warmup, slices.throughput, params.readers, async (server) => {
     const since = performance.now()
     afterThroughput = await server.memory()
-    settled = (await settledReading(() => server.memory(), since, afterThroughput)).reading
+    const reading = await settledReading(() => server.memory(), since, afterThroughput)
+    settled = reading.reading
+    settledInTime = reading.settled
   })
-  row.memory = { idle, afterThroughput: afterThroughput!, settled: settled! }
+  row.memory = { idle, afterThroughput: afterThroughput!, settled: settled!, settledInTime }
   row.latency = await onFreshServer(kind, 'latency', slices.warmup, (server) =>
     latency(server.base, SERVERS[kind].dialect, slices.latency, params.readers, params.latencyRate, 'latency', server),
   )

@@ -3,7 +3,8 @@
  * sockets: convergence under churn, late joiners, no echo, the handshake,
  * room isolation and the commit-before-relay guarantee.
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import { decodeClientFrame, encodeSyncStep1, encodeUpdate, type ClientMessage } from '../shared/protocol.ts'
 import {
@@ -192,6 +193,9 @@ describe('relay sync', () => {
     const targets = [125, 126, 16 * 1024, 16 * 1024 + 1, 65_535, 65_536, 100_000]
     const frames = targets.map((target, i) => updateFrameOfLength(target, 1_000 + i))
     expect(frames.map((frame) => frame.byteLength)).toEqual(targets)
+    // The relay writes these frames itself (server/http/ws-socket.ts); `ws.send` on a server-side socket would mean the fallback ran.
+    const wsSend = vi.spyOn(WebSocket.prototype, 'send')
+    scope.onCleanup(() => wsSend.mockRestore())
     // Sent one after another without waiting: each goes out as a fan-out of its own.
     for (const frame of frames) sender.send(frame)
     for (const [i, receiver] of receivers.entries()) {
@@ -200,6 +204,10 @@ describe('relay sync', () => {
       expect(updates.length).toBe(frames.length)
       updates.forEach((f, j) => expect(sameBytes(f, frames[j]), `receiver ${i}, frame ${j} (${targets[j]} bytes)`).toBe(true))
     }
+    const serverSends = wsSend.mock.contexts.filter((socket) => (socket as unknown as { _isServer: boolean })._isServer)
+    expect(serverSends).toHaveLength(0)
+    // The clients' own sends went through the spy: it was listening.
+    expect(wsSend.mock.calls.length).toBeGreaterThanOrEqual(frames.length)
   })
 
   it('sends sync step 1 with the room state vector as the first frame on connect', async () => {

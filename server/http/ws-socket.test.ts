@@ -30,4 +30,9 @@ describe('binaryFrameHeader', () => {
     expect(isBinary).toBe(true)
     expect(data.equals(Buffer.from(payload))).toBe(true)
   })
+
+  it('writes the 64-bit length big-endian, high bytes included', () => {
+    // Above what a test can send, so checked byte by byte: 2^40 + 258.
+    expect([...binaryFrameHeader(2 ** 40 + 258)]).toEqual([0x82, 127, 0, 0, 1, 0, 0, 0, 1, 2])
+  })
 })

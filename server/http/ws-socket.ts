@@ -50,12 +50,16 @@ class SocketBinding implements RelaySocket, Beat {
   alive = true
   /** Set right after construction (the relay needs this socket first). */
   connection!: ConnectionHandle
+  /** No extension negotiated (permessage-deflate is off, see serve.ts): frames may be written straight to the socket. */
+  private readonly plainFrames: boolean
   constructor(
     private readonly ws: WebSocket,
     readonly heartbeat: Heartbeat,
-  ) {}
+  ) {
+    this.plainFrames = ws.extensions === ''
+  }
   send(frame: Uint8Array): void {
-    const socket = this.ws.extensions === '' ? rawSocketOf(this.ws) : undefined
+    const socket = this.plainFrames ? rawSocketOf(this.ws) : undefined
     if (socket === undefined || this.ws.readyState !== this.ws.OPEN) {
       this.ws.send(frame)
       return

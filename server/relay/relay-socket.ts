@@ -1,10 +1,15 @@
 /**
  * The whole of what the relay core needs from a transport. The Hono/`ws`
- * adapter (`server/node/`) maps a real WebSocket onto it; tests may map
+ * adapter (`server/http/ws-socket.ts`) maps a real WebSocket onto it; tests may map
  * anything else. Nothing in `server/relay/` imports a WebSocket library.
  */
 export interface RelaySocket {
-  /** Queue one binary frame. Never throws for a closed socket; the core checks `isOpen` first. */
+  /**
+   * Queue one binary frame. Never throws for a closed socket; the core checks
+   * `isOpen` first. The bytes must not change after the call: a transport may
+   * write them later, and may share one framing of them among the sockets a
+   * fan-out sends the same frame to.
+   */
   send(frame: Uint8Array): void
   /** Start the closing handshake with a code from `shared/close-codes.ts`. */
   close(code: number, reason: string): void
