@@ -144,10 +144,7 @@ function sharedFrameFor(payload: Uint8Array): Buffer | null {
     return null
   }
   if (lastFrame === null && payload.byteLength <= SHARED_FRAME_MAX_BYTES) {
-    const header = binaryFrameHeader(payload.byteLength)
-    lastFrame = Buffer.allocUnsafe(header.byteLength + payload.byteLength)
-    lastFrame.set(header, 0)
-    lastFrame.set(payload, header.byteLength)
+    lastFrame = Buffer.concat([binaryFrameHeader(payload.byteLength), payload])
   }
   return lastFrame
 }
