@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+import { bindingPositions } from './scripts/vite-binding-positions.ts'
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url))
 
@@ -8,11 +9,13 @@ const here = (path: string): string => fileURLToPath(new URL(path, import.meta.u
  * - `vite build --mode lib`: the embeddable editor, `dist/lib/collab-editor.js` + `collab-editor.css`;
  * - `vite build --mode app`: the demo app the relay serves, `dist/app/`;
  * - `vitest`: the test suite.
+ * All three rewrite y-prosemirror's position walk (scripts/vite-binding-positions.ts).
  */
 export default defineConfig(({ mode }) => {
   if (mode === 'lib') {
     return {
       publicDir: false,
+      plugins: [bindingPositions()],
       build: {
         outDir: here('dist/lib'),
         emptyOutDir: true,
@@ -30,6 +33,7 @@ export default defineConfig(({ mode }) => {
     return {
       root: here('client/app'),
       publicDir: false,
+      plugins: [bindingPositions()],
       build: {
         outDir: here('dist/app'),
         emptyOutDir: true,
@@ -42,12 +46,16 @@ export default defineConfig(({ mode }) => {
     }
   }
   return {
+    plugins: [bindingPositions()],
     test: {
       include: ['server/**/*.test.ts', 'shared/**/*.test.ts', 'client/**/*.test.ts', 'tests/**/*.test.ts'],
       testTimeout: 30_000,
       hookTimeout: 30_000,
       // Integration tests each start their own relay on port 0; files may run in parallel.
       pool: 'forks',
+      // y-prosemirror goes through vite's transform, so that tests run the binding as the bundles
+      // do (scripts/vite-binding-positions.ts).
+      server: { deps: { inline: ['y-prosemirror'] } },
     },
   }
 })

@@ -17,6 +17,7 @@ import { roomNameToPath } from '../shared/room-name.ts'
 import { MessageType } from '../shared/protocol.ts'
 import { FRAGMENT_NAME, schema } from '../shared/schema.ts'
 import { authUrlFor } from './auth-check.ts'
+import { PositionIndexedMapping } from './binding-positions.ts'
 import { blockPlugins } from './blocks.ts'
 import { manageConnection, type TokenSource } from './connection.ts'
 import { createHistoryApi } from './history-api.ts'
@@ -148,7 +149,8 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
     state: EditorState.create({
       schema,
       plugins: [
-        ySyncPlugin(fragment),
+        // The mapping indexes the blocks' sizes, so the binding finds a position's block without walking the document (binding-positions.ts).
+        ySyncPlugin(fragment, { mapping: new PositionIndexedMapping() }),
         yCursorPlugin(awareness, { cursorBuilder: buildCaret, selectionBuilder: buildSelection }),
         yUndoPlugin(),
         undoStepsPlugin(),

@@ -7,7 +7,7 @@
  * relay's own app never bundles: each is built with vite's `build()` into a
  * temporary folder.
  */
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -28,17 +28,23 @@ export interface TiptapBundleOptions {
 export async function buildTiptapPage({ entry, script }: TiptapBundleOptions): Promise<string> {
   const input = fileURLToPath(new URL(`./${entry}`, import.meta.url))
   const outDir = mkdtempSync(join(tmpdir(), `collab-${basename(entry, '.ts')}-`))
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    publicDir: false,
-    build: {
-      outDir,
-      emptyOutDir: true,
-      minify: false,
-      rollupOptions: { input, output: { entryFileNames: script } },
-    },
-  })
+  try {
+    await build({
+      configFile: false,
+      logLevel: 'warn',
+      publicDir: false,
+      build: {
+        outDir,
+        emptyOutDir: true,
+        minify: false,
+        rollupOptions: { input, output: { entryFileNames: script } },
+      },
+    })
+  } catch (error) {
+    // A failed build leaves nothing behind.
+    rmSync(outDir, { recursive: true, force: true })
+    throw error
+  }
   return outDir
 }
 

@@ -4,8 +4,9 @@
  * extension requires), tables, task lists and images, bound by Tiptap's
  * Collaboration extension to a Y.Doc that a stock y-websocket provider
  * syncs. Nothing of this project is imported: only Tiptap's defaults meet
- * ours. Bundled by tests/e2e/tiptap.browser.test.ts with vite; the page
- * gives the document's name as `?doc=`.
+ * ours. Bundled with vite (`tiptap-build.ts`) for
+ * tests/e2e/tiptap.browser.test.ts and for the editor benchmark
+ * (bench/editor.ts); the page gives the document's name as `?doc=`.
  */
 import { Editor } from '@tiptap/core'
 import Collaboration from '@tiptap/extension-collaboration'
