@@ -15,7 +15,7 @@ export default defineConfig(({ mode }) => {
   if (mode === 'lib') {
     return {
       publicDir: false,
-      plugins: [bindingPositions()],
+      plugins: bindingPositions(),
       build: {
         outDir: here('dist/lib'),
         emptyOutDir: true,
@@ -33,7 +33,7 @@ export default defineConfig(({ mode }) => {
     return {
       root: here('client/app'),
       publicDir: false,
-      plugins: [bindingPositions()],
+      plugins: bindingPositions(),
       build: {
         outDir: here('dist/app'),
         emptyOutDir: true,
@@ -46,7 +46,7 @@ export default defineConfig(({ mode }) => {
     }
   }
   return {
-    plugins: [bindingPositions()],
+    plugins: bindingPositions(),
     test: {
       include: ['server/**/*.test.ts', 'shared/**/*.test.ts', 'client/**/*.test.ts', 'tests/**/*.test.ts'],
       testTimeout: 30_000,

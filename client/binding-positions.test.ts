@@ -179,6 +179,26 @@ describe('the binding position index', () => {
     expectTheWalksAnswers(fragment, mapping, 40)
   })
 
+  it('reads the blocks again after one is swapped for another the mapping has not seen, and stays out of that transaction', () => {
+    const doc = nodes.doc.create(null, ['one', 'two', 'three', 'four'].map((value) => paragraph(value)))
+    const { ydoc, fragment, mapping } = bound(doc)
+    expect(mapping.locate(fragment, 12)?.start).toBe(10)
+    // A remote paragraph turned into a heading arrives as a delete and an insert: same count,
+    // nothing said to the mapping yet. Mapped before it is inserted, as the binding maps its own.
+    const heading = new Y.XmlElement('heading')
+    heading.insert(0, [new Y.XmlText('a longer one')])
+    mapping.set(heading, nodes.heading.create({ level: 1 }, text('a longer one')))
+    ydoc.transact(() => {
+      fragment.delete(1, 1)
+      fragment.insert(1, [heading])
+      // The transaction has changed the list: the walk answers.
+      expect(mapping.locate(fragment, 12)).toBeNull()
+      expectTheWalksAnswers(fragment, mapping, 40)
+    })
+    expectTheWalksAnswers(fragment, mapping, 40)
+    expect(mapping.locate(fragment, 12)?.block).toBe(heading)
+  })
+
   it('follows a block removed on the Yjs side before and after the binding forgets it', () => {
     const doc = nodes.doc.create(null, ['one', 'two', 'three', 'four'].map((value) => paragraph(value)))
     const { fragment, mapping } = bound(doc)

@@ -24,8 +24,10 @@
  *   nested mapping entry out of step with the block's);
  * - a mapping that is not this one, and a fragment holding text at its top
  *   level;
- * - a Yjs list ahead of the mapping (a block Yjs has and the binding has not
- *   mapped, right before the position; a block found deleted).
+ * - a Yjs list ahead of the mapping: inside a transaction that has changed
+ *   the list of blocks (once it ends, an observer has the index read the
+ *   list again), a block Yjs has and the binding has not mapped right before
+ *   the position, a block found deleted.
  *
  * The binding's own function is replaced at build time by
  * `scripts/vite-binding-positions.ts` (vite and vitest alike), which renames
@@ -97,7 +99,15 @@ export class PositionIndexedMapping extends Map<YType, Mapped> {
     if (root !== this.#root) {
       this.#root = root
       this.#valid = false
+      // Any change to the list of blocks (a block swapped for another keeps their count) makes
+      // the index read the list again. Plain observers run before the binding's deep one, so
+      // the index is marked before anything the binding dispatches asks it.
+      root.observe(() => {
+        if (root === this.#root) this.#valid = false
+      })
     }
+    // Inside a transaction that has changed the list, before any observer has run: not now.
+    if (root.doc?._transaction?.changed.has(root as YType)) return null
     if (!this.#valid || root._length !== this.#blocks.length) this.#rebuild(root)
     if (this.#unsupported || root._length !== this.#blocks.length) return null
     const found = this.#search(pos)

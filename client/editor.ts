@@ -190,6 +190,9 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
       ...(editable() ? {} : { tabindex: '0', 'aria-readonly': 'true' }),
     }),
   })
+  // Given a mapping, y-prosemirror (1.3.7) skips the first render of the fragment it does
+  // by itself otherwise; it is done here, so the view shows what the fragment holds.
+  ;(ySyncPluginKey.getState(view.state) as { binding: { _forceRerender(): void } }).binding._forceRerender()
 
   let shownEditable = editable()
   const showStatus = (status: EditorStatus): void => {

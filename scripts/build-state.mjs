@@ -5,7 +5,7 @@ import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
 /** What `npm run build` reads. */
-export const BUILD_INPUTS = ['client', 'server', 'shared', 'examples', 'vite.config.ts', 'tsconfig.json', 'package.json']
+export const BUILD_INPUTS = ['client', 'server', 'shared', 'examples', 'scripts/vite-binding-positions.ts', 'vite.config.ts', 'tsconfig.json', 'package.json']
 /** One file from each step of `npm run build`: the library, its types, the app, the compiled server. */
 export const BUILD_OUTPUTS = [
   'dist/lib/collab-editor.js',

@@ -5,8 +5,10 @@
  * the function is renamed, and an export of the same name is added. Every
  * import of it, inside the binding and from ours, gets the new one.
  *
- * If y-prosemirror's source no longer has the declaration this expects, the
- * build fails here rather than shipping the slow walk unnoticed.
+ * If y-prosemirror's source no longer has the declaration this expects, or a
+ * build bundled no y-prosemirror source through here (another entry point, a
+ * pre-bundled copy), the build fails rather than shipping the slow walk
+ * unnoticed.
  */
 import { fileURLToPath } from 'node:url'
 import type { Plugin } from 'vite'
@@ -15,12 +17,14 @@ const HELPER = fileURLToPath(new URL('../client/binding-positions.ts', import.me
 const DECLARATION = 'export const absolutePositionToRelativePosition = (pos, type, mapping) => {'
 const LIB = /[\\/]node_modules[\\/]y-prosemirror[\\/]src[\\/]lib\.js$/
 
-export function bindingPositions(): Plugin {
-  return {
+export function bindingPositions(): Plugin[] {
+  let rewritten = false
+  const rewrite: Plugin = {
     name: 'collab:binding-positions',
     enforce: 'pre',
     transform(code, id) {
       if (!LIB.test(id.split('?', 1)[0])) return null
+      rewritten = true
       if (!code.includes(DECLARATION)) {
         this.error(`y-prosemirror's lib.js no longer declares "${DECLARATION}": update scripts/vite-binding-positions.ts and client/binding-positions.ts`)
       }
@@ -33,4 +37,13 @@ export function bindingPositions(): Plugin {
       }
     },
   }
+  // Builds only: a test run may never load the binding.
+  const check: Plugin = {
+    name: 'collab:binding-positions-check',
+    apply: 'build',
+    buildEnd(error) {
+      if (!error && !rewritten) this.error('y-prosemirror was bundled without its position index: its lib.js never reached scripts/vite-binding-positions.ts')
+    },
+  }
+  return [rewrite, check]
 }
