@@ -109,7 +109,7 @@ export class PositionIndexedMapping extends Map<YType, Mapped> {
     // Inside a transaction that has changed the list, before any observer has run: not now.
     if (root.doc?._transaction?.changed.has(root as YType)) return null
     if (!this.#valid || root._length !== this.#blocks.length) this.#rebuild(root)
-    if (this.#unsupported || root._length !== this.#blocks.length) return null
+    if (this.#unsupported) return null
     const found = this.#search(pos)
     // A block with no mapping entry yet (size 0) right before the stop: the walk would stop at
     // it instead, so leave that to the walk.
@@ -122,18 +122,13 @@ export class PositionIndexedMapping extends Map<YType, Mapped> {
     return { block, start: found.start }
   }
 
+  /** A block's node replaced: its new size. A block added or removed is the root observer's. */
   #changed(key: YType, value: Mapped): void {
     const index = this.#indexOf.get(key)
-    if (index !== undefined) {
-      const size = sizeOf(value)
-      if (size === null) this.#valid = false
-      else if (size !== this.#sizes[index]) this.#add(index, size - this.#sizes[index])
-      return
-    }
-    if (key === this.#root) return
-    // A new block of the fragment (one nested deeper does not change the top level).
-    const item = key._item
-    if (item && item.parent === this.#root) this.#valid = false
+    if (index === undefined) return
+    const size = sizeOf(value)
+    if (size === null) this.#valid = false
+    else if (size !== this.#sizes[index]) this.#add(index, size - this.#sizes[index])
   }
 
   #rebuild(root: Y.XmlFragment): void {
