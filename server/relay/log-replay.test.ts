@@ -1,6 +1,7 @@
 import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { createRandom, testSeed } from '../../tests/support/harness.ts'
 import { DEFAULT_LIMITS } from './limits.ts'
 import { LogReplay, replayUnchecked, unsoundness } from './log-replay.ts'
 
@@ -109,6 +110,45 @@ describe('replaying a stored log unchecked', () => {
     const between = await replayUnchecked([...long, itemBetween(3_001, 0)], DEFAULT_LIMITS)
     expect(between?.getText('t').toString().slice(0, 3)).toBe('yXy')
     expect(await replayUnchecked([...long, itemBetween(0, 3_001)], DEFAULT_LIMITS)).toBeNull()
+  })
+
+  it('judges a document many people edited, compacted, sound; and an item put outside its neighbours in it not', async () => {
+    // Three writers (clients 1, 3 and 4; 2 is itemBetween's) type runs of
+    // different lengths at random places and delete, syncing now and then:
+    // compacted, their structs are runs of every length, with most origins
+    // far from their items, so the check looks up many clocks in each client.
+    const seed = testSeed('log replay, many writers')
+    const random = createRandom(seed)
+    const writers = [1, 3, 4].map((clientID) => {
+      const doc = new Y.Doc()
+      doc.clientID = clientID
+      return doc
+    })
+    for (let round = 0; round < 400; round++) {
+      const doc = writers[Math.floor(random() * writers.length)]
+      const text = doc.getText('t')
+      if (text.length > 20 && random() < 0.2) text.delete(Math.floor(random() * (text.length - 5)), 1 + Math.floor(random() * 4))
+      else text.insert(Math.floor(random() * (text.length + 1)), 'abcdefghijklmnop'.slice(0, 1 + Math.floor(random() * 16)))
+      if (random() < 0.3) {
+        const [from, to] = [writers[Math.floor(random() * 3)], writers[Math.floor(random() * 3)]]
+        Y.applyUpdate(to, Y.encodeStateAsUpdate(from, Y.encodeStateVector(to)))
+      }
+    }
+    for (const from of writers) for (const to of writers) Y.applyUpdate(to, Y.encodeStateAsUpdate(from, Y.encodeStateVector(to)))
+    const compacted = Y.encodeStateAsUpdate(writers[0])
+    const opened = await replayUnchecked([compacted], DEFAULT_LIMITS)
+    expect(opened?.getText('t').toString(), `seed ${seed}`).toBe(writers[0].getText('t').toString())
+
+    // Two characters of client 1 far apart, the first on the left: an item between them is
+    // placed between them; one whose origin is the right one and right origin the left one is not.
+    const ones: number[] = []
+    for (let item = writers[0].getText('t')._start; item !== null; item = item.right) {
+      if (item.id.client === 1 && !item.deleted) for (let i = 0; i < item.length; i++) ones.push(item.id.clock + i)
+    }
+    const [left, right] = [ones[Math.floor(ones.length * 0.1)], ones[Math.floor(ones.length * 0.9)]]
+    const between = await replayUnchecked([compacted, itemBetween(left, right)], DEFAULT_LIMITS)
+    expect(between?.getText('t').toString(), `seed ${seed}`).toContain('X')
+    expect(await replayUnchecked([compacted, itemBetween(right, left)], DEFAULT_LIMITS), `seed ${seed}`).toBeNull()
   })
 
   it('refuses types nested deeper, values nested deeper and more root types than the limits', async () => {
