@@ -195,7 +195,12 @@ export class PositionIndexedMapping extends Map<YType, Mapped> {
  * left) or by climbing (some left), that is the same position.
  */
 function pastTheEnd(type: Y.XmlFragment): Y.RelativePosition {
-  return Y.createRelativePositionFromTypeIndex(type, type._length, type.length === 0 ? -1 : 0)
+  // What Yjs's createRelativePositionFromTypeIndex(type, type._length, assoc) gives,
+  // without its walk over every block (a keystroke asks for it): the type's end.
+  const assoc = type.length === 0 ? -1 : 0
+  return type._item === null
+    ? new Y.RelativePosition(null, Y.findRootTypeKey(type), null, assoc)
+    : new Y.RelativePosition(Y.createID(type._item.id.client, type._item.id.clock), null, null, assoc)
 }
 
 /**
