@@ -261,7 +261,8 @@ class ListOrder {
  * keeps, per bucket, the index of the struct holding the bucket's first
  * clock: a clock's struct is then found between two neighbouring entries,
  * almost always the first, with a binary search between them for a bucket
- * that spans many structs. Both arrays are the size of the struct list.
+ * that spans many structs. The clocks are one entry a struct, the buckets at
+ * most two (the width is the largest power of two under clocks per struct).
  */
 class ClientOrder {
   readonly positions: Int32Array
