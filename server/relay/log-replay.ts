@@ -288,8 +288,9 @@ class ClientOrder {
     const buckets = this.buckets!
     const bucket = Math.floor(clock / this.bucketWidth)
     // Past the last bucket: only the last struct can hold it (checked below).
-    let low = bucket < buckets.length - 1 ? buckets[bucket] : structs.length - 1
-    let high = bucket < buckets.length - 1 ? buckets[bucket + 1] : structs.length - 1
+    const inBuckets = bucket < buckets.length - 1
+    let low = inBuckets ? buckets[bucket] : structs.length - 1
+    let high = inBuckets ? buckets[bucket + 1] : low
     while (low < high) {
       const middle = (low + high + 1) >> 1
       if (clocks[middle] <= clock) low = middle
