@@ -4,59 +4,10 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { schema } from '../shared/schema.ts'
 import { createRandom } from '../tests/support/random.ts'
+import { block, edit, paragraph, text } from './binding-documents.testing.ts'
 import { indexedWalk, PositionIndexedMapping, walkOfBinding } from './binding-positions.ts'
 
 const { nodes } = schema
-const text = (value: string) => (value ? schema.text(value) : null)
-const paragraph = (value = '') => nodes.paragraph.create(null, text(value))
-
-/** A random top-level block: the kinds whose positions differ (leaves, nesting, empty text blocks). */
-function block(next: () => number): Node {
-  const word = (): string => ['', 'a', 'bc', 'def', 'lorem ipsum'][Math.floor(next() * 5)]
-  switch (Math.floor(next() * 7)) {
-    case 0:
-      return nodes.heading.create({ level: 1 + Math.floor(next() * 3) }, text(word()))
-    case 1:
-      return nodes.blockquote.create(null, [paragraph(word()), paragraph(word())])
-    case 2:
-      return nodes.bulletList.create(null, [nodes.listItem.create(null, paragraph(word())), nodes.listItem.create(null, [paragraph(word()), paragraph(word())])])
-    case 3:
-      return nodes.horizontalRule.create()
-    case 4:
-      return nodes.codeBlock.create(null, text(word()))
-    default:
-      return paragraph(word())
-  }
-}
-
-/** One edit as a new document: typing, deleting, inserting or removing blocks, splitting. */
-function edit(doc: Node, next: () => number): Node {
-  const index = Math.floor(next() * doc.childCount)
-  const children: Node[] = []
-  doc.forEach((child) => void children.push(child))
-  switch (Math.floor(next() * 5)) {
-    case 0: // insert a block
-      children.splice(index, 0, block(next))
-      break
-    case 1: // remove a block (keep one)
-      if (children.length > 1) children.splice(index, 1)
-      break
-    case 2: {
-      // type into (or replace) a block's text: a new block of the same kind
-      children[index] = block(next)
-      break
-    }
-    case 3: {
-      // type at the end of a paragraph-like block, as a keystroke does
-      const child = children[index]
-      if (child.isTextblock) children[index] = child.type.create(child.attrs, text(child.textContent + 'x'))
-      break
-    }
-    default: // several blocks at once
-      children.splice(index, Math.floor(next() * 3), block(next), block(next))
-  }
-  return nodes.doc.create(null, children)
-}
 
 const show = (position: Y.RelativePosition): string => JSON.stringify(position)
 

@@ -68,6 +68,8 @@ export class PositionIndexedMapping extends Map<YType, Mapped> {
   #blocks: Block[] = []
   #indexOf = new Map<YType, number>()
   #sizes: number[] = []
+  /** Each block's entry in this mapping, as `get` would give it (undefined: none yet). */
+  #nodes: (Mapped | undefined)[] = []
   #tree: number[] = []
   #valid = false
   /** The fragment holds something other than elements at its top level: never indexed. */
@@ -96,20 +98,7 @@ export class PositionIndexedMapping extends Map<YType, Mapped> {
    * null when the index cannot say.
    */
   locate(root: Y.XmlFragment, pos: number): { block: Block | null; start: number } | null {
-    if (root !== this.#root) {
-      this.#root = root
-      this.#valid = false
-      // Any change to the list of blocks (a block swapped for another keeps their count) makes
-      // the index read the list again. Plain observers run before the binding's deep one, so
-      // the index is marked before anything the binding dispatches asks it.
-      root.observe(() => {
-        if (root === this.#root) this.#valid = false
-      })
-    }
-    // Inside a transaction that has changed the list, before any observer has run: not now.
-    if (root.doc?._transaction?.changed.has(root as YType)) return null
-    if (!this.#valid || root._length !== this.#blocks.length) this.#rebuild(root)
-    if (this.#unsupported) return null
+    if (!this.#current(root)) return null
     const found = this.#search(pos)
     // A block with no mapping entry yet (size 0) right before the stop: the walk would stop at
     // it instead, so leave that to the walk.
@@ -122,10 +111,38 @@ export class PositionIndexedMapping extends Map<YType, Mapped> {
     return { block, start: found.start }
   }
 
+  /**
+   * The top-level blocks of `root` in order, with each one's entry in this
+   * mapping, or null when the index cannot say (as for `locate`). Read only:
+   * valid until the next change to the mapping or the fragment.
+   */
+  topLevel(root: Y.XmlFragment): { blocks: readonly Block[]; nodes: readonly (Mapped | undefined)[] } | null {
+    return this.#current(root) ? { blocks: this.#blocks, nodes: this.#nodes } : null
+  }
+
+  /** Bring the index up to date with `root`'s list of blocks; false when it cannot be. */
+  #current(root: Y.XmlFragment): boolean {
+    if (root !== this.#root) {
+      this.#root = root
+      this.#valid = false
+      // Any change to the list of blocks (a block swapped for another keeps their count) makes
+      // the index read the list again. Plain observers run before the binding's deep one, so
+      // the index is marked before anything the binding dispatches asks it.
+      root.observe(() => {
+        if (root === this.#root) this.#valid = false
+      })
+    }
+    // Inside a transaction that has changed the list, before any observer has run: not now.
+    if (root.doc?._transaction?.changed.has(root as YType)) return false
+    if (!this.#valid || root._length !== this.#blocks.length) this.#rebuild(root)
+    return !this.#unsupported
+  }
+
   /** A block's node replaced: its new size. A block added or removed is the root observer's. */
   #changed(key: YType, value: Mapped): void {
     const index = this.#indexOf.get(key)
     if (index === undefined) return
+    this.#nodes[index] = value
     const size = sizeOf(value)
     if (size === null) this.#valid = false
     else if (size !== this.#sizes[index]) this.#add(index, size - this.#sizes[index])
@@ -135,6 +152,7 @@ export class PositionIndexedMapping extends Map<YType, Mapped> {
     this.#blocks = []
     this.#indexOf.clear()
     this.#sizes = []
+    this.#nodes = []
     this.#unsupported = false
     for (let item = root._start; item !== null; item = item.right) {
       if (item.deleted) continue
@@ -143,7 +161,8 @@ export class PositionIndexedMapping extends Map<YType, Mapped> {
         this.#unsupported = true
         break
       }
-      const size = super.get(type) === undefined ? 0 : sizeOf(super.get(type))
+      const node = super.get(type)
+      const size = node === undefined ? 0 : sizeOf(node)
       if (size === null) {
         this.#unsupported = true
         break
@@ -151,6 +170,7 @@ export class PositionIndexedMapping extends Map<YType, Mapped> {
       this.#indexOf.set(type, this.#blocks.length)
       this.#blocks.push(type)
       this.#sizes.push(size)
+      this.#nodes.push(node)
     }
     // Linear Fenwick construction: each node passes its sum to its parent.
     const n = this.#sizes.length
