@@ -1,13 +1,16 @@
 /**
- * Vite (and vitest) plugin: two of y-prosemirror's functions are wrapped as
+ * Vite (and vitest) plugin: three of y-prosemirror's functions are wrapped as
  * its source is bundled, each by a helper that explains why:
  * - `absolutePositionToRelativePosition` becomes `withPositionIndex(itsOwnWalk)`
  *   (client/binding-positions.ts);
  * - `updateYFragment` becomes `withChangedBlocks(itsOwnUpdate)`
- *   (client/binding-changed-blocks.ts).
- * The function is renamed, and an export of the same name is added. Every
- * use of it, inside the binding (its own recursive calls included) and from
- * ours, gets the new one.
+ *   (client/binding-changed-blocks.ts);
+ * - `restoreRelativeSelection` (the module's own, not exported) becomes
+ *   `withSafeRestore(itsOwnRestore, relativePositionToAbsolutePosition)`
+ *   (client/binding-selection-restore.ts).
+ * The function is renamed, and a declaration of the same name (exported
+ * where the original was) is added at the end. Every use of it, inside the
+ * binding (its own recursive calls included) and from ours, gets the new one.
  *
  * If y-prosemirror's source no longer has a declaration this expects, or a
  * build bundled no y-prosemirror source through here (another entry point, a
@@ -25,7 +28,10 @@ interface Rewrite {
   renamed: string
   helper: string
   wrapper: string
-  exported: string
+  /** The wrapped function's name, declared again at the end (exported where the original was). */
+  name: string
+  /** More arguments for the wrapper: names in scope in the binding's module. */
+  extra?: string
 }
 
 const helper = (path: string): string => fileURLToPath(new URL(path, import.meta.url))
@@ -37,7 +43,7 @@ const REWRITES: Rewrite[] = [
     renamed: 'walkToRelativePosition',
     helper: helper('../client/binding-positions.ts'),
     wrapper: 'withPositionIndex',
-    exported: 'absolutePositionToRelativePosition',
+    name: 'absolutePositionToRelativePosition',
   },
   {
     file: /[\\/]node_modules[\\/]y-prosemirror[\\/]src[\\/]plugins[\\/]sync-plugin\.js$/,
@@ -45,7 +51,16 @@ const REWRITES: Rewrite[] = [
     renamed: 'updateWholeYFragment',
     helper: helper('../client/binding-changed-blocks.ts'),
     wrapper: 'withChangedBlocks',
-    exported: 'updateYFragment',
+    name: 'updateYFragment',
+  },
+  {
+    file: /[\\/]node_modules[\\/]y-prosemirror[\\/]src[\\/]plugins[\\/]sync-plugin\.js$/,
+    declaration: 'const restoreRelativeSelection = (tr, relSel, binding) => {',
+    renamed: 'restoreSelectionAsBinding',
+    helper: helper('../client/binding-selection-restore.ts'),
+    wrapper: 'withSafeRestore',
+    name: 'restoreRelativeSelection',
+    extra: 'relativePositionToAbsolutePosition',
   },
 ]
 
@@ -56,20 +71,23 @@ export function bindingPositions(): Plugin[] {
     enforce: 'pre',
     transform(code, id) {
       const path = id.split('?', 1)[0]
-      const found = REWRITES.find((entry) => entry.file.test(path))
-      if (!found) return null
-      rewritten.add(found)
-      if (!code.includes(found.declaration)) {
-        this.error(`y-prosemirror no longer declares "${found.declaration}" in ${path}: update scripts/vite-binding-positions.ts and ${found.helper}`)
+      const found = REWRITES.filter((entry) => entry.file.test(path))
+      if (found.length === 0) return null
+      let rewrittenCode = code
+      for (const entry of found) {
+        rewritten.add(entry)
+        if (!code.includes(entry.declaration)) {
+          this.error(`y-prosemirror no longer declares "${entry.declaration}" in ${path}: update scripts/vite-binding-positions.ts and ${entry.helper}`)
+        }
+        const exported = entry.declaration.startsWith('export ') ? 'export ' : ''
+        const args = [entry.renamed, ...(entry.extra ? [entry.extra] : [])].join(', ')
+        // A `const` declared at the end: the binding calls the function only after its module has run.
+        rewrittenCode =
+          rewrittenCode.replace(entry.declaration, `const ${entry.renamed} = (${entry.declaration.split('= (')[1]}`) +
+          `\nimport { ${entry.wrapper} } from ${JSON.stringify(entry.helper)}\n` +
+          `${exported}const ${entry.name} = ${entry.wrapper}(${args})\n`
       }
-      // A `const` declared at the end: the binding calls the function only after its module has run.
-      return {
-        code:
-          code.replace(found.declaration, `const ${found.renamed} = (${found.declaration.split('= (')[1]}`) +
-          `\nimport { ${found.wrapper} } from ${JSON.stringify(found.helper)}\n` +
-          `export const ${found.exported} = ${found.wrapper}(${found.renamed})\n`,
-        map: null,
-      }
+      return { code: rewrittenCode, map: null }
     },
   }
   // Builds only: a test run may never load the binding.

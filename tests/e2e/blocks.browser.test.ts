@@ -197,6 +197,35 @@ describe('images', () => {
   })
 })
 
+describe('a selected block deleted by the other person', () => {
+  it('Ada has the image selected when Grace deletes it: Ada’s editor shows Grace’s document, with her caret beside where it was', async () => {
+    const [ada, grace] = await openPair(scope.session, 'selected-image')
+    await ada.locator('.ProseMirror').click()
+    await ada.keyboard.type('Before the chart')
+    await ada.locator('.collab-editor__toolbar [data-command="image"]').click()
+    const dialog = ada.getByRole('dialog', { name: 'Insert image' })
+    await dialog.getByRole('textbox', { name: 'Image address' }).fill(scope.relay.url + CHART_PATH)
+    await dialog.getByRole('textbox', { name: 'Description (alt text)' }).fill('A chart')
+    await dialog.getByRole('button', { name: 'Insert' }).click()
+    await poll(() => images(grace).then((all) => all.length)).toBe(1)
+    // Ada clicks the image: a node selection.
+    await ada.locator('.ProseMirror img').click()
+    await poll(() => ada.evaluate(() => [window.collabEditor.view.state.selection.toJSON().type, window.collabEditor.view.state.doc.nodeAt(window.collabEditor.view.state.selection.from)?.type.name])).toEqual(['node', 'image'])
+    // Grace removes everything after the first paragraph, the image with it: where the image was is now the document's end.
+    await grace.evaluate(() => {
+      const { view } = window.collabEditor
+      view.dispatch(view.state.tr.delete(view.state.doc.child(0).nodeSize, view.state.doc.content.size))
+    })
+    await poll(() => images(grace)).toEqual([])
+    // y-prosemirror 1.3.7 threw restoring Ada's node selection, and her editor kept the image.
+    await poll(() => images(ada)).toEqual([])
+    await poll(() => docJson(ada)).toEqual(await docJson(grace))
+    expect(await ada.evaluate(() => window.collabEditor.view.state.selection.toJSON())).toEqual({ type: 'text', anchor: 17, head: 17 })
+    await ada.keyboard.type('!')
+    await poll(() => grace.evaluate(() => window.collabEditor.view.state.doc.textContent)).toBe('Before the chart!')
+  })
+})
+
 describe('the embeddable editor', () => {
   it('<collab-editor> has them too: a table from its toolbar, a task list typed, the table toolbar; read-only, nothing to change', async () => {
     const { relay, session } = scope
