@@ -6,7 +6,7 @@
  * - `updateYFragment` becomes `withChangedBlocks(itsOwnUpdate)`
  *   (client/binding-changed-blocks.ts);
  * - `restoreRelativeSelection` (the module's own, not exported) becomes
- *   `withSafeRestore(itsOwnRestore, relativePositionToAbsolutePosition)`
+ *   `withSafeRestore(itsOwnRestore, toAbsolute)`
  *   (client/binding-selection-restore.ts).
  * The function is renamed, and a declaration of the same name (exported
  * where the original was) is added at the end. Every use of it, inside the
@@ -30,7 +30,7 @@ interface Rewrite {
   wrapper: string
   /** The wrapped function's name, declared again at the end (exported where the original was). */
   name: string
-  /** More arguments for the wrapper: names in scope in the binding's module. */
+  /** More arguments for the wrapper: expressions in the binding's module, evaluated as it loads. */
   extra?: string
 }
 
@@ -60,7 +60,8 @@ const REWRITES: Rewrite[] = [
     helper: helper('../client/binding-selection-restore.ts'),
     wrapper: 'withSafeRestore',
     name: 'restoreRelativeSelection',
-    extra: 'relativePositionToAbsolutePosition',
+    // Called through: lib.js imports this module, so while it loads lib.js's function is not defined yet.
+    extra: '(...args) => relativePositionToAbsolutePosition(...args)',
   },
 ]
 

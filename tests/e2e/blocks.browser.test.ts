@@ -198,8 +198,9 @@ describe('images', () => {
 })
 
 describe('a selected block deleted by the other person', () => {
-  it('Ada has the image selected when Grace deletes it: Ada’s editor shows Grace’s document, with her caret beside where it was', async () => {
-    const [ada, grace] = await openPair(scope.session, 'selected-image')
+  /** Ada and Grace on a new document where Ada has typed "Before the chart" and inserted an image after it. */
+  async function chartAfterText(name: string): Promise<[Page, Page]> {
+    const [ada, grace] = await openPair(scope.session, name)
     await ada.locator('.ProseMirror').click()
     await ada.keyboard.type('Before the chart')
     await ada.locator('.collab-editor__toolbar [data-command="image"]').click()
@@ -207,22 +208,50 @@ describe('a selected block deleted by the other person', () => {
     await dialog.getByRole('textbox', { name: 'Image address' }).fill(scope.relay.url + CHART_PATH)
     await dialog.getByRole('textbox', { name: 'Description (alt text)' }).fill('A chart')
     await dialog.getByRole('button', { name: 'Insert' }).click()
-    await poll(() => images(grace).then((all) => all.length)).toBe(1)
+    await poll(() => dialog.isVisible()).toBe(false)
+    return [ada, grace]
+  }
+
+  it('Ada has the image selected when Grace deletes it: Ada’s editor shows Grace’s document, with a caret beside where the image was', async () => {
+    const [ada, grace] = await chartAfterText('selected-image')
+    await ada.keyboard.type('After the chart')
+    await poll(() => grace.evaluate(() => window.collabEditor.view.state.doc.textContent)).toBe('Before the chartAfter the chart')
+    const selected = (page: Page) =>
+      page.evaluate(() => {
+        const { selection, doc } = window.collabEditor.view.state
+        return { type: selection.toJSON().type, node: doc.nodeAt(selection.from)?.type.name, from: selection.from, to: selection.to }
+      })
     // Ada clicks the image: a node selection.
     await ada.locator('.ProseMirror img').click()
-    await poll(() => ada.evaluate(() => [window.collabEditor.view.state.selection.toJSON().type, window.collabEditor.view.state.doc.nodeAt(window.collabEditor.view.state.selection.from)?.type.name])).toEqual(['node', 'image'])
-    // Grace removes everything after the first paragraph, the image with it: where the image was is now the document's end.
+    await poll(() => selected(ada)).toMatchObject({ type: 'node', node: 'image' })
+    // Grace deletes the image (by her view: her own selection is elsewhere).
+    await grace.evaluate(() => {
+      const { view } = window.collabEditor
+      const at = view.state.doc.child(0).nodeSize
+      view.dispatch(view.state.tr.delete(at, at + view.state.doc.child(1).nodeSize))
+    })
+    await poll(() => images(ada)).toEqual([])
+    await poll(() => docJson(ada)).toEqual(await docJson(grace))
+    // y-prosemirror 1.3.7 would select the paragraph now in the image's place, and Ada's next key
+    // would replace it: a caret at the end of the text before the image instead.
+    expect(await selected(ada)).toEqual({ type: 'text', node: undefined, from: 17, to: 17 })
+    await ada.keyboard.type('!')
+    await poll(() => grace.evaluate(() => window.collabEditor.view.state.doc.textContent)).toBe('Before the chart!After the chart')
+  })
+
+  it('and when the image was the document’s last block, Ada’s editor still shows Grace’s change (y-prosemirror 1.3.7 threw and kept the image)', async () => {
+    const [ada, grace] = await chartAfterText('selected-last-image')
+    await poll(() => images(grace).then((all) => all.length)).toBe(1)
+    await ada.locator('.ProseMirror img').click()
+    await poll(() => ada.evaluate(() => window.collabEditor.view.state.selection.toJSON().type)).toBe('node')
+    // Grace removes everything after the first paragraph: where the image was is now the document's end.
     await grace.evaluate(() => {
       const { view } = window.collabEditor
       view.dispatch(view.state.tr.delete(view.state.doc.child(0).nodeSize, view.state.doc.content.size))
     })
-    await poll(() => images(grace)).toEqual([])
-    // y-prosemirror 1.3.7 threw restoring Ada's node selection, and her editor kept the image.
     await poll(() => images(ada)).toEqual([])
     await poll(() => docJson(ada)).toEqual(await docJson(grace))
     expect(await ada.evaluate(() => window.collabEditor.view.state.selection.toJSON())).toEqual({ type: 'text', anchor: 17, head: 17 })
-    await ada.keyboard.type('!')
-    await poll(() => grace.evaluate(() => window.collabEditor.view.state.doc.textContent)).toBe('Before the chart!')
   })
 })
 
