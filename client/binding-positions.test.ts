@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { schema } from '../shared/schema.ts'
 import { createRandom } from '../tests/support/random.ts'
-import { block, edit, paragraph, text } from './binding-documents.testing.ts'
+import { block, boundEditor, edit, paragraph, text } from './binding-documents.testing.ts'
 import { indexedWalk, PositionIndexedMapping, walkOfBinding } from './binding-positions.ts'
 
 const { nodes } = schema
@@ -163,5 +163,32 @@ describe('the binding position index', () => {
     mapping.delete(removed)
     expectTheWalksAnswers(fragment, mapping, 18)
     expect(mapping.locate(fragment, 7)?.block).toBe(fragment.get(1))
+  })
+
+  it('keeps its list of blocks through a remote change inside a block, which the binding drops from the mapping and maps again', () => {
+    const mapping = new PositionIndexedMapping()
+    const reader = boundEditor(mapping)
+    const writer = boundEditor(new PositionIndexedMapping())
+    reader.ydoc.on('update', (update: Uint8Array, origin: unknown) => origin !== 'remote' && Y.applyUpdate(writer.ydoc, update, 'remote'))
+    writer.ydoc.on('update', (update: Uint8Array, origin: unknown) => origin !== 'remote' && Y.applyUpdate(reader.ydoc, update, 'remote'))
+    writer.change(nodes.doc.create(null, ['one', 'two', 'three', 'four'].map((value) => paragraph(value))))
+    const blocks = mapping.topLevel(reader.fragment)!.blocks
+    // The writer types into the second paragraph.
+    const children = [0, 1, 2, 3].map((i) => writer.doc.child(i))
+    children[1] = paragraph('two and more')
+    writer.change(nodes.doc.create(null, children))
+    expect(reader.doc.child(1).textContent).toBe('two and more')
+    // Not read again: the same list, the block's new size from its new entry.
+    expect(mapping.topLevel(reader.fragment)!.blocks).toBe(blocks)
+    expect(mapping.locate(reader.fragment, 21)?.block).toBe(blocks[2])
+    expectTheWalksAnswers(reader.fragment, mapping, reader.doc.content.size + 2)
+    // In between, the dropped block counts as unmapped (size 0) for the blocks after it, as in the walk.
+    const node = mapping.get(blocks[1])!
+    mapping.delete(blocks[1])
+    expect(mapping.locate(reader.fragment, 7)?.block).toBe(blocks[2])
+    expectTheWalksAnswers(reader.fragment, mapping, reader.doc.content.size + 2)
+    mapping.set(blocks[1], node)
+    expectTheWalksAnswers(reader.fragment, mapping, reader.doc.content.size + 2)
+    expect(mapping.topLevel(reader.fragment)!.blocks).toBe(blocks)
   })
 })

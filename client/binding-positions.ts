@@ -83,7 +83,15 @@ export class PositionIndexedMapping extends Map<YType, Mapped> {
 
   override delete(key: YType): boolean {
     const had = super.delete(key)
-    if (this.#valid && this.#indexOf.has(key)) this.#valid = false
+    const index = this.#valid ? this.#indexOf.get(key) : undefined
+    // A block's entry dropped while the block stays: the binding does this to every block a
+    // remote change touched, then maps it again. Until then it counts as unmapped (size 0), as a
+    // rebuild would count it, rather than reading the whole list again on every remote
+    // keystroke. A block removed from the fragment is the root observer's.
+    if (index !== undefined) {
+      this.#nodes[index] = undefined
+      if (this.#sizes[index] !== 0) this.#add(index, -this.#sizes[index])
+    }
     return had
   }
 
