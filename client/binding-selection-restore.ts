@@ -42,11 +42,11 @@ export type Restore = (tr: Transaction, selection: RelativeSelection | null, bin
 /** The binding's `relativePositionToAbsolutePosition`. */
 export type ToAbsolute = (doc: Y.Doc, type: Y.XmlFragment, position: Y.RelativePosition, mapping: Binding['mapping']) => number | null
 
-let installed: { restore: Restore; toAbsolute: ToAbsolute } | null = null
+let restoreOfBinding: Restore | null = null
 
-/** The binding's own restore and position function, once y-prosemirror has loaded (for tests). */
-export function bindingRestore(): { restore: Restore; toAbsolute: ToAbsolute } | null {
-  return installed
+/** The binding's own restore, once y-prosemirror has loaded (for tests). */
+export function bindingRestore(): Restore | null {
+  return restoreOfBinding
 }
 
 /**
@@ -55,7 +55,7 @@ export function bindingRestore(): { restore: Restore; toAbsolute: ToAbsolute } |
  * modules import each other, and its function is not defined yet).
  */
 export function withSafeRestore(restore: Restore, toAbsolute: ToAbsolute): Restore {
-  installed = { restore, toAbsolute }
+  restoreOfBinding = restore
   return safeRestore(restore, toAbsolute)
 }
 
