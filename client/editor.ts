@@ -13,6 +13,7 @@ import { readAuthMessage } from 'y-protocols/auth'
 import type { Awareness } from 'y-protocols/awareness'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
+import { CloseCode } from '../shared/close-codes.ts'
 import { roomNameToPath } from '../shared/room-name.ts'
 import { MessageType } from '../shared/protocol.ts'
 import { FRAGMENT_NAME, schema } from '../shared/schema.ts'
@@ -195,7 +196,14 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
   ;(ySyncPluginKey.getState(view.state) as { binding: { _forceRerender(): void } }).binding._forceRerender()
 
   let shownEditable = editable()
+  let forgotten = false
   const showStatus = (status: EditorStatus): void => {
+    // The document was deleted for everyone: this browser's copy goes too, or
+    // the next visit would offer it to the relay and bring the document back.
+    if (!forgotten && status.problem?.code === 'closed' && status.problem.closeCode === CloseCode.DOCUMENT_DELETED.code) {
+      forgotten = true
+      void persistence?.clearData()
+    }
     statusEl.textContent = statusLabel(status)
     root.dataset.connection = status.connection
     root.dataset.saved = String(status.saved)

@@ -25,7 +25,11 @@ export const CloseCode = {
    * their token function for a fresh token and reconnect.
    */
   TOKEN_EXPIRED: { code: 4401, reason: 'token expired', retry: false },
-  /** The document was deleted (over the HTTP API). Reconnecting would open a new, empty one: clients should not. */
+  /**
+   * The document was deleted (over the HTTP API), or the client offers content of a deleted
+   * document (an offline copy). Reconnecting would open a new, empty one: clients should not,
+   * and should drop their copy.
+   */
   DOCUMENT_DELETED: { code: 4410, reason: 'document deleted', retry: false },
   /**
    * A well-formed message over one of the relay's limits (an update with too

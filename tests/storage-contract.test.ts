@@ -29,7 +29,7 @@ import {
 const backends = createStorageBackends()
 const utf8 = new TextEncoder()
 /** The schema version the backends migrate to. */
-const CURRENT_SCHEMA = 4
+const CURRENT_SCHEMA = 5
 /** PostgreSQL stamps with its own clock: allow it a little skew. */
 const POSTGRES_SKEW = 5_000
 
@@ -242,6 +242,38 @@ describe.each(backends)('storage contract: $name', (backend) => {
     // A deleted name can be written again from scratch.
     await storage.append('drop', [bytes('new life')])
     expect(hexes((await storage.load('drop')).updates)).toEqual(hexes([bytes('new life')]))
+  })
+
+  it('keeps what a delete says was deleted, past the document and a new one of the same name, for that name only', async () => {
+    await storage.append('gone', [bytes('secret')])
+    await storage.append('kept', [bytes('kept')])
+    await storage.delete('gone', bytes('vector one'))
+    expect(await storage.load('gone')).toEqual({ updates: [], head: 0, bytes: 0, deleted: bytes('vector one') })
+    expect((await storage.load('kept')).deleted).toBeUndefined()
+    expect((await storage.load('never-written')).deleted).toBeUndefined()
+
+    // A new document of the same name: its log, and the record still.
+    const head = await storage.append('gone', [bytes('new life')])
+    const reborn = await storage.load('gone')
+    expect(hexes(reborn.updates)).toEqual(hexes([bytes('new life')]))
+    expect(reborn.head).toBe(head)
+    expect(hexes([reborn.deleted!])).toEqual(hexes([bytes('vector one')]))
+
+    // A delete without a record keeps the one kept; a delete with one replaces it.
+    await storage.delete('gone')
+    expect(hexes([(await storage.load('gone')).deleted!])).toEqual(hexes([bytes('vector one')]))
+    await storage.append('gone', [bytes('third')])
+    await storage.delete('gone', bytes('vector two'))
+    expect(hexes([(await storage.load('gone')).deleted!])).toEqual(hexes([bytes('vector two')]))
+
+    // A rename neither takes the record along nor is refused by one.
+    await storage.append('elsewhere', [bytes('moving')])
+    await storage.rename('elsewhere', 'gone-too')
+    expect((await storage.load('gone-too')).deleted).toBeUndefined()
+    await storage.rename('gone-too', 'gone')
+    const renamed = await storage.load('gone')
+    expect(hexes(renamed.updates)).toEqual(hexes([bytes('moving')]))
+    expect(hexes([renamed.deleted!])).toEqual(hexes([bytes('vector two')]))
   })
 
   it('appendIfEmpty appends to a document with no log, returning the head, like append', async () => {
@@ -779,6 +811,16 @@ describe.each(backends.filter((backend) => backend.durable))('durable storage: $
     expect(replayText((await reopened.load('doc')).updates)).toBe(editing.text)
   })
 
+  it('keeps what was deleted across close and reopen', async () => {
+    const storage = await backend.open()
+    await storage.append('gone', [bytes('secret')])
+    await storage.delete('gone', bytes('vector'))
+    await storage.close()
+
+    const reopened = await backend.reopen()
+    expect(await reopened.load('gone')).toEqual({ updates: [], head: 0, bytes: 0, deleted: bytes('vector') })
+  })
+
   it('keeps a quarantine and a rename across close and reopen', async () => {
     const storage = await backend.open()
     const updates = [yUpdate('one'), yUpdate('two')]
@@ -812,7 +854,7 @@ describe('postgres storage: schema', () => {
       'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
       [backend.schema],
     )
-    expect(tables.rows.map((row) => row.table_name)).toEqual(['collab_quarantine', 'collab_schema', 'collab_updates', 'collab_versions'])
+    expect(tables.rows.map((row) => row.table_name)).toEqual(['collab_deletions', 'collab_quarantine', 'collab_schema', 'collab_updates', 'collab_versions'])
     const versions = await backend.query<{ version: number }>(`SELECT version FROM "${backend.schema}".collab_schema`)
     expect(versions.rows).toHaveLength(1)
     expect(Number.isInteger(versions.rows[0].version) && versions.rows[0].version >= 2).toBe(true)

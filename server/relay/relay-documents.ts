@@ -7,6 +7,7 @@ import type { Room } from './room.ts'
 import { NotEmptyError } from './update-pipeline.ts'
 import type { RoomRegistry } from './room-registry.ts'
 import type { VersionAuthorship } from './version-authors.ts'
+import { deletedStateVector } from './deleted-content.ts'
 
 /** A document opened from the server side (the HTTP API, a script): it stays loaded until `release`. */
 export interface DocumentHandle {
@@ -149,7 +150,9 @@ export function createDocumentAccess(registry: RoomRegistry, storage: DocumentSt
         room.deleted = true
         await registry.evict(room, CloseCode.DOCUMENT_DELETED, { force: true })
       }
-      await storage.delete(name)
+      // What the document held is kept (as a state vector), so that a browser's offline copy cannot bring it back.
+      const stored = await storage.load(name)
+      await storage.delete(name, stored.updates.length > 0 ? deletedStateVector(stored.updates, stored.deleted) : undefined)
       if (existed || room) hooks.emit('documentDeleted', { name })
       return existed
     },

@@ -16,6 +16,8 @@ export interface LoadedDocument {
   bytes: number
   /** Stored updates that could not be applied, with why; the caller quarantines them. */
   setAside: SetAsideUpdate[]
+  /** What was deleted under the name (`StoredDocument.deleted`). */
+  deleted?: Uint8Array
 }
 
 const DEPENDS_ON_MISSING = 'depends on content the document does not have'
@@ -53,7 +55,8 @@ export async function loadDocument(name: string, storage: DocumentStorage, limit
     replay.push(stored.updates)
   }
   const quick = await replay.finish()
-  if (quick) return { doc: quick, head: stored.head, count: stored.updates.length, bytes: stored.bytes, setAside: [] }
+  const deleted = stored.deleted ? { deleted: stored.deleted } : {}
+  if (quick) return { doc: quick, head: stored.head, count: stored.updates.length, bytes: stored.bytes, setAside: [], ...deleted }
   const guardLimits = loadLimits(limits)
   // Updates Yjs threw on: the document is rebuilt without them (a throw may leave it half-changed).
   const broken = new Set<number>()
@@ -150,7 +153,7 @@ export async function loadDocument(name: string, storage: DocumentStorage, limit
       doc.store.pendingStructs = null
       doc.store.pendingDs = null
     }
-    return { doc, head: stored.head, count: stored.updates.length, bytes: stored.bytes, setAside }
+    return { doc, head: stored.head, count: stored.updates.length, bytes: stored.bytes, setAside, ...deleted }
   }
 }
 

@@ -9,6 +9,7 @@ import type { UpdateOrigin } from './origin.ts'
 import { Presence, PresenceLimitError } from './presence.ts'
 import { PresenceBatch } from './presence-batch.ts'
 import { loadDocument } from './room-load.ts'
+import { offersDeletedContent, updateBringsBackDeleted } from './deleted-content.ts'
 import { upgradeStoredFormat } from './format-upgrade.ts'
 import { UpdatePipeline, type SubmitResult } from './update-pipeline.ts'
 import type { WriteSettings } from './room-writes.ts'
@@ -64,6 +65,8 @@ export class Room {
   skippedUpdates = 0
   /** Deleted: no more joins or writes; the registry unloads it. */
   deleted = false
+  /** What was deleted under this name before (see deleted-content.ts); null when nothing was. */
+  private readonly deletedContent: Map<number, number> | null
   /** The link to other instances holding this document, with a bus. */
   private peers: RoomPeers | null = null
   /** Its versions: who edited since the last one, automatic saves. */
@@ -75,8 +78,9 @@ export class Room {
     readonly name: string,
     private readonly context: RoomContext,
     readonly doc: Y.Doc,
-    stored: { head: number; count: number; bytes: number },
+    stored: { head: number; count: number; bytes: number; deleted?: Uint8Array },
   ) {
+    this.deletedContent = stored.deleted ? decodeDeleted(stored.deleted, context.logger, name) : null
     this.presence = new Presence<Connection | RemoteInstance>(context.limits)
     this.presenceOut = new PresenceBatch(context.limits.awarenessIntervalMs, (update) => {
       this.broadcast(encodeAwareness(update), null)
@@ -332,6 +336,11 @@ export class Room {
       connection.close(CloseCode.LIMIT_EXCEEDED)
       return
     }
+    // An offline copy of a document deleted under this name: it must not come back.
+    if (this.deletedContent && offersDeletedContent(Y.decodeStateVector(stateVector), this.deletedContent, this.doc)) {
+      connection.close(CloseCode.DOCUMENT_DELETED)
+      return
+    }
     let diff: Uint8Array
     try {
       diff = Y.encodeStateAsUpdate(this.doc, stateVector)
@@ -348,6 +357,10 @@ export class Room {
   /** A client's update: into the pipeline, and what the client is told about it. */
   private receiveUpdate(connection: Connection, update: Uint8Array, updateFrame: Uint8Array | null): void {
     if (this.deleted) return
+    if (this.deletedContent && updateBringsBackDeleted(update, this.deletedContent, this.doc)) {
+      connection.close(CloseCode.DOCUMENT_DELETED)
+      return
+    }
     const result = this.pipeline.submit(update, { kind: 'connection', connection }, { frame: updateFrame, readOnly: connection.grant.access === 'read' })
     switch (result.status) {
       case 'refused':
@@ -407,5 +420,15 @@ export class Room {
     for (const connection of this.connections) {
       if (connection !== except) connection.send(frame)
     }
+  }
+}
+
+/** The kept state vector, or null (logged) when it cannot be read: a bad record must not lock everyone out. */
+function decodeDeleted(bytes: Uint8Array, logger: RoomContext['logger'], name: string): Map<number, number> | null {
+  try {
+    return Y.decodeStateVector(bytes)
+  } catch {
+    logger.error(`room "${name}": the record of what was deleted under this name cannot be read; offline copies of it are not recognised`)
+    return null
   }
 }

@@ -43,6 +43,8 @@ export function createMemoryStorage(): DocumentStorage {
   const quarantines = new Map<string, QuarantinedUpdate[]>()
   /** Each document's versions, oldest first. */
   const versions = new Map<string, MemoryVersion[]>()
+  /** What was deleted under each name (see `StoredDocument.deleted`). */
+  const deletions = new Map<string, Uint8Array>()
   let nextVersionId = 1
 
   const logOf = (name: string): MemoryLog => {
@@ -80,12 +82,13 @@ export function createMemoryStorage(): DocumentStorage {
   return {
     async load(name): Promise<StoredDocument> {
       const log = logs.get(name)
-      if (!log) return { updates: [], head: 0, bytes: 0 }
+      const deleted = deletions.get(name)?.slice()
+      if (!log) return { updates: [], head: 0, bytes: 0, ...(deleted ? { deleted } : {}) }
       // Copied out into one buffer, as the SQLite storage hands a log over (see PackedUpdates).
       const packed = packUpdates([log.entries.map((entry) => entry.update)])
       const updates = unpackUpdates(packed)
       const bytes = packed.buffer.byteLength
-      return { updates, head: log.entries.at(-1)?.head ?? 0, bytes }
+      return { updates, head: log.entries.at(-1)?.head ?? 0, bytes, ...(deleted ? { deleted } : {}) }
     },
     async append(name, updates) {
       if (updates.length === 0) throw new RangeError('append: no updates')
@@ -127,7 +130,8 @@ export function createMemoryStorage(): DocumentStorage {
       moveEntry(quarantines, from, to)
       moveEntry(versions, from, to)
     },
-    async delete(name) {
+    async delete(name, deleted) {
+      if (deleted) deletions.set(name, deleted.slice())
       logs.delete(name)
       quarantines.delete(name)
       versions.delete(name)
@@ -188,6 +192,7 @@ export function createMemoryStorage(): DocumentStorage {
       logs.clear()
       quarantines.clear()
       versions.clear()
+      deletions.clear()
     },
   }
 }

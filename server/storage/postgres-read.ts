@@ -34,19 +34,28 @@ const types = { getTypeParser: (oid: number, format?: string) => (oid === pg.typ
  */
 export async function readLog(
   pool: pg.Pool,
-  table: string,
+  tables: { log: string; deletions: string },
   name: string,
   onPart: ((updates: Uint8Array[]) => void) | undefined,
 ): Promise<StoredDocument> {
+  const table = tables.log
+  // The record of what was deleted under the name comes in the same round
+  // trip, as a row of its own ahead of the log (seq -1; seqs start at 1).
   const first = await pool.query<[string, Buffer]>({
-    text: `SELECT seq, data FROM ${table} WHERE doc = $1 ORDER BY seq LIMIT ${SHORT_ROWS + 1}`,
+    text: `SELECT seq, data FROM (
+             (SELECT -1::bigint AS seq, state_vector AS data FROM ${tables.deletions} WHERE doc = $1)
+             UNION ALL
+             (SELECT seq, data FROM ${table} WHERE doc = $1 ORDER BY seq LIMIT ${SHORT_ROWS + 1})
+           ) AS found ORDER BY seq`,
     values: [name],
     rowMode: 'array',
     types,
   })
+  const record = first.rows[0]?.[0] === '-1' ? first.rows.shift()![1] : null
+  const deleted = record ? { deleted: new Uint8Array(record.buffer, record.byteOffset, record.byteLength) } : {}
   if (first.rows.length <= SHORT_ROWS) {
     const { updates, bytes } = toUpdates(first.rows)
-    return { updates, head: Number(first.rows.at(-1)?.[0] ?? 0), bytes }
+    return { updates, head: Number(first.rows.at(-1)?.[0] ?? 0), bytes, ...deleted }
   }
   const client = await pool.connect()
   let failed = true
@@ -73,7 +82,7 @@ export async function readLog(
     rows.end()
     if (page.length > 0) onPart?.(page)
     failed = false
-    return { updates, head: rows.lastSeq, bytes }
+    return { updates, head: rows.lastSeq, bytes, ...deleted }
   } finally {
     // A COPY left midway (a failed part, a broken stream) leaves the connection unusable: it is closed.
     client.release(failed)

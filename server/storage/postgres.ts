@@ -16,7 +16,7 @@ export interface PostgresStorageOptions {
 }
 
 /** Bump when the schema changes, and add the step to `migrations`. */
-const SCHEMA_VERSION = 4
+const SCHEMA_VERSION = 5
 
 const migrations = (schema: string): Record<number, string> => ({
   1: `
@@ -69,6 +69,14 @@ const migrations = (schema: string): Record<number, string> => ({
     );
     CREATE INDEX collab_versions_by_doc ON ${schema}.collab_versions (doc, id);
   `,
+  // What was deleted under each name (a Yjs state vector), kept after the
+  // document goes so that an offline copy of it is not taken for new content.
+  5: `
+    CREATE TABLE ${schema}.collab_deletions (
+      doc          TEXT COLLATE "C" PRIMARY KEY,
+      state_vector BYTEA NOT NULL
+    );
+  `,
 })
 
 /**
@@ -101,6 +109,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   const table = `${schema}.collab_updates`
   const quarantine = `${schema}.collab_quarantine`
   const versions = `${schema}.collab_versions`
+  const deletions = `${schema}.collab_deletions`
 
   /** Run `work` in one transaction on one pooled connection. */
   const transaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
@@ -120,7 +129,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
 
   return {
     ...createPostgresVersions(pool, { log: table, versions }, transaction),
-    load: (name, onPart) => readLog(pool, table, name, onPart),
+    load: (name, onPart) => readLog(pool, { log: table, deletions }, name, onPart),
     async append(name, updates) {
       if (updates.length === 0) throw new RangeError('append: no updates')
       // One statement is one transaction: all of the batch or none of it.
@@ -187,11 +196,17 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
         await client.query(`UPDATE ${versions} SET doc = $1 WHERE doc = $2`, [to, from])
       })
     },
-    async delete(name) {
+    async delete(name, deleted) {
       await transaction(async (client) => {
         // A compaction that read the log before this delete must not write
         // its snapshot back after it (and bring the document back): they take turns.
         await lockDocument(client, name)
+        if (deleted) {
+          await client.query(
+            `INSERT INTO ${deletions} (doc, state_vector) VALUES ($1, $2) ON CONFLICT (doc) DO UPDATE SET state_vector = EXCLUDED.state_vector`,
+            [name, toBuffer(deleted)],
+          )
+        }
         await client.query(`DELETE FROM ${table} WHERE doc = $1`, [name])
         await client.query(`DELETE FROM ${quarantine} WHERE doc = $1`, [name])
         await client.query(`DELETE FROM ${versions} WHERE doc = $1`, [name])

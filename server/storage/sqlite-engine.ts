@@ -7,7 +7,7 @@ import type { SetAsideUpdate, StoredDocumentInfo } from './types.ts'
 type DescribeOptions = { prefix?: string; after?: string; limit: number }
 
 /** Bump when the schema changes, and add the step to `MIGRATIONS`. */
-const SCHEMA_VERSION = 4
+const SCHEMA_VERSION = 5
 const MIGRATIONS: Record<number, string> = {
   1: `
     CREATE TABLE updates (
@@ -50,6 +50,14 @@ const MIGRATIONS: Record<number, string> = {
     );
     CREATE INDEX versions_by_doc ON versions (doc, id);
   `,
+  // What was deleted under each name (a Yjs state vector), kept after the
+  // document goes so that an offline copy of it is not taken for new content.
+  5: `
+    CREATE TABLE deletions (
+      doc          TEXT PRIMARY KEY,
+      state_vector BLOB NOT NULL
+    ) WITHOUT ROWID;
+  `,
 }
 
 /** Rows a burst's appends insert per statement (see appendAll). */
@@ -69,6 +77,8 @@ export interface LogEnd {
   head: number
   bytes: number
   count: number
+  /** What was deleted under the name (`StoredDocument.deleted`). */
+  deleted?: Uint8Array
 }
 
 /** Open the file, refuse a newer schema, migrate, and set the journal: what must hold before anyone uses it. */
@@ -100,6 +110,10 @@ export function createSqliteEngine(db: Database.Database) {
   // 259,778-update trace took 310-390 ms this way against 540-890 ms with rows.
   const selectLog = db.prepare<[string], Buffer>('SELECT data FROM updates WHERE doc = ? ORDER BY seq').pluck(true)
   const selectHead = db.prepare<[string], number | null>('SELECT max(seq) FROM updates WHERE doc = ?').pluck(true)
+  const selectDeleted = db.prepare<[string], Buffer>('SELECT state_vector FROM deletions WHERE doc = ?').pluck(true)
+  const upsertDeleted = db.prepare<[string, Uint8Array]>(
+    'INSERT INTO deletions (doc, state_vector) VALUES (?, ?) ON CONFLICT (doc) DO UPDATE SET state_vector = excluded.state_vector',
+  )
   // One read transaction: another process appending between the two reads cannot make the head disagree with the log.
   const readLog = db.transaction((name: string, post: (part: PackedUpdates) => void) => {
     const head = selectHead.get(name) ?? 0
@@ -118,7 +132,8 @@ export function createSqliteEngine(db: Database.Database) {
       rowBytes = 0
     }
     if (rows.length > 0) post(packUpdates([rows]))
-    return { head, bytes: bytes + rowBytes, count: count + rows.length }
+    const deleted = selectDeleted.get(name)
+    return { head, bytes: bytes + rowBytes, count: count + rows.length, ...(deleted ? { deleted: new Uint8Array(deleted) } : {}) }
   })
   const replacedUpTo = db.prepare<[string, number], { count: number; at: number | null }>(
     'SELECT count(*) AS count, max(at) AS at FROM updates WHERE doc = ? AND seq <= ?',
@@ -217,7 +232,8 @@ export function createSqliteEngine(db: Database.Database) {
     renameQuarantine.run(to, from)
     versions.move(from, to)
   })
-  const deleteTx = db.transaction((name: string) => {
+  const deleteTx = db.transaction((name: string, deleted: Uint8Array | undefined) => {
+    if (deleted) upsertDeleted.run(name, deleted)
     deleteDoc.run(name)
     deleteQuarantined.run(name)
     versions.deleteAll(name)
@@ -243,8 +259,8 @@ export function createSqliteEngine(db: Database.Database) {
     rename(from: string, to: string): void {
       renameTx(from, to)
     },
-    delete(name: string): void {
-      deleteTx(name)
+    delete(name: string, deleted?: Uint8Array): void {
+      deleteTx(name, deleted)
     },
     list(): string[] {
       return listDocs.all().map((row) => row.doc)

@@ -41,7 +41,7 @@ type Request =
   | { op: 'compact'; name: string; state: Uint8Array; head: number; setAside: SetAsideUpdate[] }
   | { op: 'quarantined'; name: string }
   | { op: 'rename'; from: string; to: string }
-  | { op: 'delete'; name: string }
+  | { op: 'delete'; name: string; deleted?: Uint8Array }
   | { op: 'list' }
   | { op: 'describe'; options: { prefix?: string; after?: string; limit: number } }
   /** Checked (and copied) on the main thread: the worker stores it as it comes. */

@@ -79,7 +79,7 @@ function run(request: Exclude<SqliteRequest, { op: 'append' }>): unknown {
     case 'rename':
       return engine.rename(request.from, request.to)
     case 'delete':
-      return engine.delete(request.name)
+      return engine.delete(request.name, request.deleted)
     case 'list':
       return engine.list()
     case 'describe':

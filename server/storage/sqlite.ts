@@ -142,7 +142,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
         onPart?.(part)
       })
       if (updates.length !== end.count) throw new Error(`load: the worker sent ${updates.length} of ${end.count} updates`)
-      return { updates, head: end.head, bytes: end.bytes }
+      return { updates, head: end.head, bytes: end.bytes, ...(end.deleted ? { deleted: end.deleted } : {}) }
     },
     append(name, updates) {
       if (closed) return Promise.reject(new Error('storage is closed'))
@@ -166,7 +166,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): DocumentStor
     quarantined: (name) => (sendQueue(), ask({ op: 'quarantined', name })),
     // Appends called for before a rename or delete commit first, and so move or go with the document.
     rename: (from, to) => (sendQueue(), ask({ op: 'rename', from, to })),
-    delete: (name) => (sendQueue(), ask({ op: 'delete', name })),
+    delete: (name, deleted) => (sendQueue(), ask({ op: 'delete', name, ...(deleted ? { deleted } : {}) })),
     list: () => (sendQueue(), ask<string[]>({ op: 'list' })),
     describe: (options) => (sendQueue(), ask<StoredDocumentInfo[]>({ op: 'describe', options })),
     // Appends called for before a version is saved commit first: a document's first version finds the log it follows.

@@ -21,6 +21,14 @@ export interface StoredDocument {
   head: number
   /** Total bytes of `updates`, for compaction thresholds. */
   bytes: number
+  /**
+   * What was deleted under this name, if it ever was: a Yjs state vector
+   * (v1) covering the content of every document deleted under it (the
+   * argument of the latest `delete` that gave one). A client that holds any
+   * of it holds a deleted document, from an offline copy, and must not bring
+   * it back. Absent when nothing was.
+   */
+  deleted?: Uint8Array
 }
 
 /**
@@ -139,8 +147,14 @@ export interface DocumentStorage {
    * log (or a quarantine or versions: a rename never merges).
    */
   rename(from: string, to: string): Promise<void>
-  /** Forget the document (its log, its quarantine and its versions), in one transaction. */
-  delete(name: string): Promise<void>
+  /**
+   * Forget the document (its log, its quarantine and its versions), in one
+   * transaction. `deleted`, when given, is kept as the name's record of what
+   * was deleted (replacing the one kept before; see `StoredDocument.deleted`):
+   * it outlives the document, and a later document of the same name, and is
+   * not moved by `rename`. Without it, a record kept before stays.
+   */
+  delete(name: string, deleted?: Uint8Array): Promise<void>
   /** Names of every stored document (those with a log). */
   list(): Promise<string[]>
   /**

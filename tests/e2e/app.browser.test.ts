@@ -12,7 +12,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { readTitle } from '../../shared/document-title.ts'
 import { documentPath } from '../../client/app/routes.ts'
 import { colorForName, PEOPLE_COLORS } from '../../client/user.ts'
-import { docText, moveCaret, offlineCopyText, RELAY_DOWN_CONSOLE_ERROR, rgb, shownStatus, useBrowserTests, type BrowserSession, type DemoRelay } from './support/browser.ts'
+import { docText, moveCaret, offlineCopyText, RELAY_DOWN_CONSOLE_ERROR, rgb, shownStatus, storedText, useBrowserTests, type BrowserSession, type DemoRelay } from './support/browser.ts'
 
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url))
 
@@ -143,6 +143,35 @@ describe('the documents home', () => {
     await poll(() => home.locator('#home-message').textContent()).toBe('Deleted “doomed”.')
     expect(await relay.relay.storage.list()).not.toContain('doomed')
     expect(await home.locator('#all-list li').count()).toBe(0)
+  })
+
+  it('stays deleted for a browser that kept a copy: opening the link again says so and drops the copy, and a reload starts afresh', async () => {
+    const path = documentPath('kept-copy')
+    const ada = await session.openDocument('Ada', path, 'Ada')
+    await ada.keyboard.type('Salary numbers')
+    await poll(async () => (await relay.relay.storage.list()).includes('kept-copy')).toBe(true)
+    await poll(() => offlineCopyText(ada, relay, 'kept-copy')).toContain('Salary numbers')
+    const browserOfAda = ada.context()
+    await ada.close()
+    expect(await relay.relay.deleteDocument('kept-copy')).toBe(true)
+
+    // Ada opens the link again from her history, in the same browser (the same offline copy).
+    const again = await browserOfAda.newPage()
+    session.watch(again, 'Ada again')
+    await again.goto(relay.url + path + '?user=Ada')
+    await poll(async () => (await shownStatus(again)).label).toBe('Closed by the relay: document deleted')
+    const copyName = `collab-editor:ws://127.0.0.1:${relay.port}/kept-copy`
+    await poll(() => again.evaluate(async () => (await indexedDB.databases()).map((db) => db.name))).not.toContain(copyName)
+    expect(await relay.relay.storage.list()).not.toContain('kept-copy')
+
+    // A reload is a new, empty document of the same name.
+    await again.reload()
+    await poll(async () => (await shownStatus(again)).connection).toBe('synced')
+    expect(await docText(again)).toBe('')
+    await again.locator('.ProseMirror').click()
+    await again.keyboard.type('Fresh start')
+    await poll(async () => (await relay.relay.storage.list()).includes('kept-copy')).toBe(true)
+    await poll(() => storedText(relay, 'kept-copy')).toBe('Fresh start')
   })
 })
 
