@@ -302,6 +302,23 @@ describe('editing', () => {
     await poll(() => caretLabels(grace), 2000).toEqual(['Countess Lovelace'])
   })
 
+  it('a new colour alone keeps the name; a colour that is not #rrggbb gives the name’s own', async () => {
+    const [ada, grace] = await openPair('recolour')
+    const adaAsGraceSees = () =>
+      grace.evaluate(() => {
+        const states = [...window.collabEditor.awareness.getStates().entries()]
+        const found = states.find(([id]) => id !== window.collabEditor.awareness.clientID)
+        return found ? (found[1] as { user?: { name: string; color: string } }).user : undefined
+      })
+    await poll(adaAsGraceSees).toEqual({ name: 'Ada', color: colorForName('Ada') })
+    await ada.evaluate(() => window.collabEditor.setUser({ color: '#336699' }))
+    await poll(adaAsGraceSees).toEqual({ name: 'Ada', color: '#336699' })
+    await ada.evaluate(() => window.collabEditor.setUser({ color: 'red; background: url(x)' }))
+    await poll(adaAsGraceSees).toEqual({ name: 'Ada', color: colorForName('Ada') })
+    await ada.evaluate(() => window.collabEditor.setUser({ name: 'Ada Lovelace' }))
+    await poll(adaAsGraceSees).toEqual({ name: 'Ada Lovelace', color: colorForName('Ada Lovelace') })
+  })
+
   it("document names with '/' and non-ASCII characters, in either URL spelling, open one shared document", async () => {
     const name = 'team/specs/文書'
     expect(documentPath(name)).toBe('/d/team/specs/%E6%96%87%E6%9B%B8')
