@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import type { CollabEditorElement } from '../../client/element.ts'
-import { docText, moveCaret, peopleShown, useBrowserTests } from './support/browser.ts'
+import { docText, moveCaret, openBlankPage, peopleShown, useBrowserTests } from './support/browser.ts'
 
 const scope = useBrowserTests()
 
@@ -98,5 +98,45 @@ describe('the embedding example', () => {
       embedder.closeAllConnections()
       await new Promise((resolve) => embedder.close(resolve))
     }
+  })
+})
+
+describe('the theme an embedding page sets', () => {
+  it('comes from the nearest data-theme: on the editor or the element around it, then a themed section, then the page', async () => {
+    const { relay, session } = scope
+    const page = await session.newPage('Host')
+    await openBlankPage(page, relay)
+    // Only the stylesheet is needed: each case is a bare .collab-editor element in its own nesting.
+    const background = (html: string | null, markup: string): Promise<string> =>
+      page.evaluate(
+        ([theme, inner]) => {
+          if (theme === null) delete document.documentElement.dataset.theme
+          else document.documentElement.dataset.theme = theme
+          const host = document.createElement('div')
+          host.innerHTML = inner
+          document.body.append(host)
+          const color = getComputedStyle(host.querySelector('.collab-editor')!).backgroundColor
+          host.remove()
+          return color
+        },
+        [html, markup] as const,
+      )
+    const DARK = 'rgb(26, 27, 30)'
+    const LIGHT = 'rgb(255, 255, 255)'
+    expect(await background(null, '<div class="collab-editor"></div>')).toBe(LIGHT)
+    expect(await background('dark', '<div class="collab-editor"></div>')).toBe(DARK)
+    // A light page with a dark editor: on the editor, on its element, on a section further out.
+    expect(await background('light', '<div class="collab-editor" data-theme="dark"></div>')).toBe(DARK)
+    expect(await background('light', '<collab-host data-theme="dark"><div class="collab-editor"></div></collab-host>')).toBe(DARK)
+    expect(await background('light', '<section data-theme="dark"><div><div class="collab-editor"></div></div></section>')).toBe(DARK)
+    expect(await background('auto', '<section data-theme="dark"><div><div class="collab-editor"></div></div></section>')).toBe(DARK)
+    // And the other way round.
+    expect(await background('dark', '<div class="collab-editor" data-theme="light"></div>')).toBe(LIGHT)
+    expect(await background('dark', '<section data-theme="light"><div><div class="collab-editor"></div></div></section>')).toBe(LIGHT)
+    await page.emulateMedia({ colorScheme: 'dark' })
+    expect(await background('auto', '<div class="collab-editor"></div>')).toBe(DARK)
+    expect(await background('dark', '<div data-theme="auto"><div class="collab-editor"></div></div>')).toBe(DARK)
+    await page.emulateMedia({ colorScheme: 'light' })
+    expect(await background('dark', '<div data-theme="auto"><div class="collab-editor"></div></div>')).toBe(LIGHT)
   })
 })
