@@ -194,6 +194,19 @@ describe('parseCli', () => {
       expect(config(parseCli(['--version-keep-hourly-days', '400', '--version-keep-daily-days', '0'], {})).versionKeepHourlyDays).toBe(400)
     })
 
+    it('a byte burst smaller than the largest frame, given or by default, as flags or variables', () => {
+      expect(cliError(['--rate-byte-burst', '4096', '--max-payload-bytes', '1048576'])).toBe(
+        '--rate-byte-burst (4096 bytes) must be at least --max-payload-bytes (1048576 bytes): a frame larger than the burst would always be closed with 4429',
+      )
+      expect(cliError(['--rate-byte-burst', '4096'])).toMatch(/^--rate-byte-burst \(4096 bytes\) must be at least --max-payload-bytes \(16777216 bytes, the default\): /)
+      expect(cliError(['--max-payload-bytes', '67108864'])).toMatch(/^--rate-byte-burst \(33554432 bytes, the default\) must be at least --max-payload-bytes \(67108864 bytes\): /)
+      expect(cliError([], { COLLAB_RELAY_RATE_BYTE_BURST: '4096', COLLAB_RELAY_MAX_PAYLOAD_BYTES: '1048576' })).toMatch(
+        /^--rate-byte-burst \(4096 bytes, from COLLAB_RELAY_RATE_BYTE_BURST\) must be at least --max-payload-bytes \(1048576 bytes, from COLLAB_RELAY_MAX_PAYLOAD_BYTES\): /,
+      )
+      // Equal is enough: a frame of exactly the burst passes on a full bucket.
+      expect(config(parseCli(['--rate-byte-burst', '4096', '--max-payload-bytes', '4096'], {}))).toMatchObject({ byteBurst: 4096, maxPayloadBytes: 4096 })
+    })
+
     it('a value below a minimum (heartbeat under 100 ms)', () => {
       expect(cliError(['--heartbeat-ms', '99'])).toBe('--heartbeat-ms: expected a whole number from 100 to 3600000, got "99"')
     })

@@ -334,13 +334,26 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     )
   }
 
+  const maxPayloadBytes = integer('maxPayloadBytes', 1024, 1024 * 1024 * 1024)
+  const byteBurst = integer('byteBurst', 1024, 16 * 1024 * 1024 * 1024)
+  // A frame is charged whole against the byte burst (relay/connection.ts): one larger than the
+  // burst closes its connection with 4429 however slowly it was sent.
+  if (byteBurst < maxPayloadBytes) {
+    const named = (key: 'byteBurst' | 'maxPayloadBytes', value: number): string => {
+      const { from } = raw(key)
+      const source = from === 'default' ? ', the default' : from.startsWith('--') ? '' : `, from ${from}`
+      return `--${SETTINGS[key].flag} (${value} bytes${source})`
+    }
+    throw new CliError(`${named('byteBurst', byteBurst)} must be at least ${named('maxPayloadBytes', maxPayloadBytes)}: a frame larger than the burst would always be closed with 4429`)
+  }
+
   return {
     kind: 'serve',
     config: {
       host: host.value,
       port: integer('port', 0, 65535),
       dataDir: dataDir.value,
-      maxPayloadBytes: integer('maxPayloadBytes', 1024, 1024 * 1024 * 1024),
+      maxPayloadBytes,
       heartbeatMs: integer('heartbeatMs', 100, 3_600_000),
       roomIdleMs: integer('roomIdleMs', 0, 86_400_000),
       compactAfterUpdates: integer('compactAfterUpdates', 1, 1_000_000_000),
@@ -348,7 +361,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       messagesPerSecond: integer('messagesPerSecond', 1, 1_000_000),
       messageBurst: integer('messageBurst', 1, 100_000_000),
       bytesPerSecond: integer('bytesPerSecond', 1024, 1024 * 1024 * 1024),
-      byteBurst: integer('byteBurst', 1024, 16 * 1024 * 1024 * 1024),
+      byteBurst,
       maxDocumentBytes: integer('maxDocumentBytes', 1024, 16 * 1024 * 1024 * 1024),
       databaseUrl: databaseUrl.value,
       redisUrl: redisUrl.value,
