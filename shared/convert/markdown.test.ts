@@ -1,3 +1,4 @@
+import type { Node } from 'prosemirror-model'
 import { describe, expect, it } from 'vitest'
 import { cleanDocument } from './clean.ts'
 import { parseMarkdown, toMarkdown } from './markdown.ts'
@@ -232,6 +233,82 @@ describe('Markdown', () => {
     expect(linked).toBe(0)
     expect(toPlainText(doc)).toContain('<script>alert(1)</script>')
     expect(toMarkdown(doc)).toContain('\\<script>')
+  })
+
+  it('writes text that would start a block at the start of a line so that it reads back as the same text', () => {
+    // Each would read back as a list, heading, quote, rule, code block, table, HTML, another
+    // character, or without the whitespace at its start or end.
+    const texts = [
+      '1) first point',
+      '10) ten',
+      '1)',
+      '1.',
+      '2024. a year',
+      '&copy; 2026 &amp; co',
+      '&#32; &#x41; &nbsp; AT&T',
+      '    four leading spaces',
+      ' one space',
+      '\ttab',
+      '    1) indented marker',
+      '\u00a0no-break space',
+      '+',
+      '+ item',
+      '+\titem',
+      '- item',
+      '* item',
+      '> quote',
+      '# heading',
+      '###### six',
+      '---',
+      '- - -',
+      '***',
+      '___',
+      '===',
+      '```js',
+      '~~~',
+      '<div>',
+      '<!-- comment -->',
+      '| --- | --- |',
+      ':-- | --:',
+      '[ ] box',
+      '[x]: /url',
+      'ends with \\',
+      'ends with a space ',
+      'ends with a tab\t',
+      '  ',
+      '> ',
+    ]
+    const p = (...content: unknown[]) => ({ type: 'paragraph', content })
+    const text = (value: string, marks?: unknown[]) => ({ type: 'text', text: value, ...(marks ? { marks } : {}) })
+    // The places a line of text starts: a paragraph, after a hard break (the line before it then
+    // makes `===`, `---` and `| --- |` underlines), a list item, a quote, inside a mark.
+    const places: Record<string, (value: string) => unknown> = {
+      paragraph: (value) => p(text(value)),
+      'after a hard break': (value) => p(text('a | b'), { type: 'hardBreak' }, text(value)),
+      'list item': (value) => ({ type: 'bulletList', content: [{ type: 'listItem', content: [p(text(value))] }] }),
+      quote: (value) => ({ type: 'blockquote', content: [p(text('a')), p(text(value))] }),
+      bold: (value) => p(text(value, [{ type: 'bold' }])),
+    }
+    // Blocks and their text, marks aside: whitespace at the edge of a mark is written outside it
+    // (`**a **` would not be bold), which moves the mark but keeps the text.
+    const blocksOf = (doc: Node) => {
+      const out: string[] = []
+      doc.descendants((node) => {
+        out.push(node.isTextblock ? `${node.type.name}: ${node.textBetween(0, node.content.size, '', '\n')}` : node.type.name)
+        return !node.isTextblock
+      })
+      return out.join('\n')
+    }
+    const failures: string[] = []
+    for (const [place, block] of Object.entries(places)) {
+      for (const value of texts) {
+        const doc = schema.nodeFromJSON({ type: 'doc', content: [block(value)] })
+        const markdown = toMarkdown(doc)
+        const back = read(markdown)
+        if (blocksOf(back) !== blocksOf(doc) || toMarkdown(back) !== markdown) failures.push(`${place}: ${JSON.stringify(value)} → ${JSON.stringify(markdown)} → ${JSON.stringify(toMarkdown(back))}`)
+      }
+    }
+    expect(failures).toEqual([])
   })
 
   it('an empty text is one empty paragraph', () => {

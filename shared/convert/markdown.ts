@@ -18,7 +18,7 @@
  * fit tables, task lists and images to the schema are in `markdown-tokens.ts`.
  */
 import MarkdownIt from 'markdown-it'
-import { MarkdownParser, MarkdownSerializer, defaultMarkdownSerializer, type MarkdownSerializerState } from 'prosemirror-markdown'
+import { MarkdownParser, MarkdownSerializer, MarkdownSerializerState, defaultMarkdownSerializer } from 'prosemirror-markdown'
 import type { Node } from 'prosemirror-model'
 import { schema } from '../schema.ts'
 import { imageAlt, schemaBlocks } from './markdown-tokens.ts'
@@ -69,7 +69,87 @@ const parser = new MarkdownParser(schema, tokenizer, {
 // prosemirror-markdown's serializers, keyed by its own (snake_case) node names.
 const common = defaultMarkdownSerializer.nodes
 
-const serializer = new MarkdownSerializer(
+/**
+ * What of prosemirror-markdown's serializer state (1.13) its typings keep
+ * internal and `LineStartState` needs: its constructor, the output so far and
+ * the prefix (`> `, list indentation) each line of the current block starts with.
+ * Should a release rename them, the round-trip tests in `markdown.test.ts` fail.
+ */
+interface StateInternals {
+  out: string
+  delim: string
+}
+type StateConstructor = new (nodes: MarkdownSerializer['nodes'], marks: MarkdownSerializer['marks'], options: MarkdownSerializerState['options']) => MarkdownSerializerState
+
+/**
+ * prosemirror-markdown's serializer state, escaping text at the start of
+ * every line, not only a block's first: after a hard break, `- a`, `# a`,
+ * `===` or `| --- |` would start a list, a heading, or turn the line before
+ * into a heading or a table's header.
+ */
+class LineStartState extends (MarkdownSerializerState as unknown as StateConstructor) {
+  override esc(text: string, startOfLine = false): string {
+    const { out, delim } = this as unknown as StateInternals
+    // At a line's start, all that is written of the line is the block's prefix.
+    const atLineStart = startOfLine || out.slice(out.lastIndexOf('\n') + 1) === delim
+    const escaped = super.esc(text, atLineStart)
+    return atLineStart ? escapeLineStart(escaped) : escaped
+  }
+
+  // Whitespace ending a paragraph or heading is dropped by the reader too: its last character is
+  // written as a reference. (Before a hard break it is kept; `\` ends that line.)
+  override renderInline(parent: Node, fromBlockStart?: boolean): void {
+    const internals = this as unknown as StateInternals
+    const start = internals.out.length
+    super.renderInline(parent, fromBlockStart)
+    const { out, delim } = internals
+    // Not the prefix alone: a text ending in a line break leaves the next line's `  ` or `> `.
+    if (out.length > start && out.length - out.lastIndexOf('\n') - 1 > delim.length) internals.out = out.replace(/[ \t]$/, spaceReference)
+  }
+}
+
+/**
+ * prosemirror-markdown's serializer writing with `LineStartState`
+ * (`serialize` is the library's own three steps with that state).
+ */
+class Serializer extends MarkdownSerializer {
+  override serialize(content: Node, options: { tightLists?: boolean } = {}): string {
+    const state = new LineStartState(this.nodes, this.marks, { ...this.options, ...options })
+    state.renderContent(content)
+    return (state as unknown as StateInternals).out
+  }
+}
+
+/**
+ * Escapes for text at the start of a line that prosemirror-markdown's own
+ * (`#`, `-`, `*`, `>`, `+ `, `1. `) miss; `line` is escaped already. Each of
+ * these would read back as a block, or as whitespace markdown-it drops.
+ */
+function escapeLineStart(line: string): string {
+  return (
+    line
+      // List items: `1)`, and `1.` or `+` before a tab or the end (an empty item).
+      .replace(/^(\d+)([.)])(?=[ \t]|$)/, '$1\\$2')
+      .replace(/^\+(?=[ \t]|$)/, '\\+')
+      // Underlines that make the line above a heading or a table's header row (`-` is escaped already).
+      .replace(/^=+[ \t]*$/, '\\$&')
+      .replace(/^[|:](?=[-:| \t]*$)/, '\\$&')
+      // Indentation: four spaces or a tab start a code block, fewer are dropped. The first one as
+      // a reference: the rest of the line then no longer starts with whitespace.
+      .replace(/^[ \t]/, spaceReference)
+  )
+}
+
+/**
+ * A space or tab as its numeric character reference (`&#32;`, `&#9;`):
+ * whitespace has no backslash escape, and markdown-it reads the reference
+ * back as the same character (`&nbsp;` would be another one).
+ */
+function spaceReference(space: string): string {
+  return `&#${space.charCodeAt(0)};`
+}
+
+const serializer = new Serializer(
   {
     doc: common.doc,
     text: common.text,
@@ -116,8 +196,11 @@ const serializer = new MarkdownSerializer(
     strike: { open: '~~', close: '~~', mixable: true, expelEnclosingWhitespace: true },
     code: defaultMarkdownSerializer.marks.code,
   },
-  // `<` escaped too: text reading `<b>` stays text in renderers that allow HTML.
-  { escapeExtraCharacters: /</g },
+  // `<` escaped too: text reading `<b>` stays text in renderers that allow HTML. And `&` where it
+  // would start a character reference (`&copy;`, `&#32;`), which markdown-it would read as the
+  // character: `\&` reads back as `&` (any ASCII punctuation may be escaped), as `&amp;` would,
+  // and is shorter. A lone `&` (`AT&T`) stays as it is.
+  { escapeExtraCharacters: /<|&(?=#\d+;|#[xX][\da-fA-F]+;|[A-Za-z][A-Za-z\d]*;)/g },
 )
 
 /**
@@ -138,7 +221,9 @@ export function parseMarkdown(markdown: string): Node {
 /**
  * The document as Markdown (CommonMark with GitHub's `~~strike~~`, pipe
  * tables and task lists), ending without a newline. `toMarkdown(parseMarkdown(toMarkdown(doc)))` equals
- * `toMarkdown(doc)`: the first conversion settles every choice.
+ * `toMarkdown(doc)`: the first conversion settles every choice. Text is escaped where it would read
+ * back as markup, at the start of any line too (`1\) a`, `&#32;` for a space that starts or
+ * ends a paragraph), so it reads back as the same text.
  *
  * @example
  * toMarkdown(parseMarkdown('Some *text*')) // 'Some *text*'
