@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { CloseCode } from '../shared/close-codes.ts'
 import { FRAGMENT_NAME } from '../shared/schema.ts'
 import type { DocumentStorage } from '../server/storage/types.ts'
 import { connectClient, waitFor, waitSynced, type TestClient } from './support/harness.ts'
@@ -111,6 +112,37 @@ describe('two relay instances through Redis and PostgreSQL', () => {
     // A released the document after the PUT; only B, whose client has it open, still holds it.
     await waitFor(() => !a.relay.relay.roomNames().includes('api/doc'), 'A to let the document go', 5_000)
     expect(b.relay.relay.roomNames()).toEqual(['api/doc'])
+  })
+
+  it('a delete on one instance closes the editors on the other with 4410, and their copies stay deleted', async () => {
+    const [a, b] = await startPair(SHARED_REDIS_URL)
+    const editor = client(b, 'doomed')
+    await waitSynced(editor)
+    editor.text.insert(0, 'secret')
+    await waitFor(async () => (await storedText(a.storage, 'doomed')) === 'secret', 'the edit stored')
+    let closedWith: number | null = null
+    // The next close's code; the stock provider, which would retry at once, is stopped there.
+    const watchClose = (): void => {
+      closedWith = null
+      const onClose = (event: CloseEvent | null): void => {
+        editor.provider.off('connection-close', onClose)
+        closedWith = event?.code ?? -1
+        editor.provider.disconnect()
+      }
+      editor.provider.on('connection-close', onClose)
+    }
+    watchClose()
+
+    expect(await a.relay.relay.deleteDocument('doomed')).toBe(true)
+    expect(await waitFor(() => closedWith, 'the editor on B to be closed')).toBe(CloseCode.DOCUMENT_DELETED.code)
+    await waitFor(() => !b.relay.relay.roomNames().includes('doomed'), 'B to unload its copy')
+    expect((await a.storage.load('doomed')).updates).toEqual([])
+
+    // Back on B with its copy: refused, from what the delete kept in storage.
+    watchClose()
+    editor.provider.connect()
+    expect(await waitFor(() => closedWith, 'the copy to be refused on B')).toBe(CloseCode.DOCUMENT_DELETED.code)
+    expect((await b.storage.load('doomed')).updates).toEqual([])
   })
 
   it('create-only seeding racing over both instances writes the seed exactly once', async () => {

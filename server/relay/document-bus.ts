@@ -27,6 +27,13 @@ export interface DocumentBus {
   queryPresence(name: string): void
   /** A stateless message from a client here, for the clients of `name` on other instances. Not stored: one missed is lost. */
   publishStateless(name: string, payload: string): void
+  /**
+   * The document was deleted here (storage has forgotten it): the other
+   * instances close their copies' connections with 4410. One missed leaves
+   * that instance's editors on a copy until they leave; the next load of the
+   * name finds it deleted.
+   */
+  publishDeleted(name: string): void
 }
 
 /** What a room does with what other instances publish. */
@@ -39,6 +46,8 @@ export interface BusReceiver {
   stateless(payload: string, instanceId: string): void
   /** The instance stopped (it said so, or its heartbeats stopped): drop its presence. */
   instanceGone(instanceId: string): void
+  /** Another instance deleted the document. */
+  deleted(instanceId: string): void
   /** Messages may have been missed: reconcile with storage. */
   resync(): void
 }

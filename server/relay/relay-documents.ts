@@ -8,6 +8,7 @@ import { NotEmptyError } from './update-pipeline.ts'
 import type { RoomRegistry } from './room-registry.ts'
 import type { VersionAuthorship } from './version-authors.ts'
 import { deletedStateVector } from './deleted-content.ts'
+import type { DocumentBus } from './document-bus.ts'
 
 /** A document opened from the server side (the HTTP API, a script): it stays loaded until `release`. */
 export interface DocumentHandle {
@@ -85,7 +86,13 @@ export interface DocumentAccess {
   loadVersion(name: string, id: string): Promise<{ info: VersionInfo; state: Uint8Array } | null>
 }
 
-export function createDocumentAccess(registry: RoomRegistry, storage: DocumentStorage, hooks: HookRunner, closing: () => boolean): DocumentAccess {
+export function createDocumentAccess(
+  registry: RoomRegistry,
+  storage: DocumentStorage,
+  hooks: HookRunner,
+  closing: () => boolean,
+  bus?: DocumentBus,
+): DocumentAccess {
   const handleOf = (room: Room): DocumentHandle => {
     let released = false
     return {
@@ -153,6 +160,8 @@ export function createDocumentAccess(registry: RoomRegistry, storage: DocumentSt
       // What the document held is kept (as a state vector), so that a browser's offline copy cannot bring it back.
       const stored = await storage.load(name)
       await storage.delete(name, stored.updates.length > 0 ? deletedStateVector(stored.updates, stored.deleted) : undefined)
+      // Other instances' editors of it are closed too (scale-out).
+      bus?.publishDeleted(name)
       if (existed || room) hooks.emit('documentDeleted', { name })
       return existed
     },

@@ -159,7 +159,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     },
     namesReady,
   )
-  const documents = createDocumentAccess(registry, storage, hooks, () => closing !== null)
+  const documents = createDocumentAccess(registry, storage, hooks, () => closing !== null, options.bus)
 
   async function closeAll(timeoutMs: number): Promise<void> {
     // Frames already received are handled before the connections close (a

@@ -23,6 +23,8 @@ export interface PeerRoom {
   localPresence(): Uint8Array | null
   /** A stateless message from a client on another instance: to this instance's connections that take them. */
   deliverStateless(payload: string): void
+  /** Another instance deleted the document: close this copy's connections and unload it. */
+  deletedElsewhere(): void
 }
 
 /**
@@ -60,6 +62,9 @@ export class RoomPeers {
       },
       stateless: (payload) => {
         if (!this.closed) this.room.deliverStateless(payload)
+      },
+      deleted: () => {
+        if (!this.closed) this.room.deletedElsewhere()
       },
       resync: () => void this.reconcile(),
     })

@@ -2,7 +2,7 @@ import { CloseCode, type CloseCodeEntry } from '../../shared/close-codes.ts'
 import { Room, type RoomContext } from './room.ts'
 
 /** What the registry needs besides what every room needs. */
-export type RegistryContext = Omit<RoomContext, 'onIdle' | 'onBroken'>
+export type RegistryContext = Omit<RoomContext, 'onIdle' | 'onBroken' | 'onDeletedElsewhere'>
 
 /**
  * The loaded documents: loading them (one load however many join at once),
@@ -27,6 +27,11 @@ export class RoomRegistry {
       ...context,
       onIdle: (room) => void this.unload(room),
       onBroken: (room) => this.reload(room),
+      onDeletedElsewhere: (room) => {
+        // As a delete here does: no more joins or writes, the connections told why.
+        room.deleted = true
+        void this.evict(room, CloseCode.DOCUMENT_DELETED, { force: true })
+      },
     }
   }
 

@@ -29,6 +29,8 @@ export interface RoomContext extends WriteSettings {
    * reloads it from storage (whose load sets the update aside).
    */
   onBroken(room: Room): void
+  /** Another instance deleted the document: the relay closes the room's connections with 4410 and unloads it. */
+  onDeletedElsewhere(room: Room): void
   roomIdleMs: number
   /** Other instances sharing the documents (scale-out); absent for a single relay. */
   bus?: DocumentBus
@@ -192,6 +194,7 @@ export class Room {
       limits: this.context.limits,
       logger: this.context.logger,
       submitFromInstance: (update, instanceId) => this.pipeline.submit(update, { kind: 'instance', instanceId }),
+      deletedElsewhere: () => this.context.onDeletedElsewhere(this),
       applyRemotePresence: (update, instanceId) => {
         let owner = this.instances.get(instanceId)
         if (!owner) this.instances.set(instanceId, (owner = new RemoteInstance(instanceId)))

@@ -35,6 +35,7 @@ const enum Kind {
   Presence = 'a',
   Query = 'q',
   Stateless = 's',
+  Deleted = 'x',
 }
 
 interface Subscription {
@@ -142,6 +143,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<RedisBus
         else if (kind === Kind.Presence) receiver.presence(data, from)
         else if (kind === Kind.Query) receiver.presenceQueried()
         else if (kind === Kind.Stateless) receiver.stateless(textDecoder.decode(data), from)
+        else if (kind === Kind.Deleted) receiver.deleted(from)
       } catch (error) {
         logger.error(`redis: handling a message for "${name}" failed`, error)
       }
@@ -232,6 +234,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<RedisBus
     publishPresence: (name, update) => publish(name, Kind.Presence, update),
     queryPresence: (name) => publish(name, Kind.Query, new Uint8Array(0)),
     publishStateless: (name, payload) => publish(name, Kind.Stateless, textEncoder.encode(payload)),
+    publishDeleted: (name) => publish(name, Kind.Deleted, new Uint8Array(0)),
     async ping() {
       await commands.ping()
     },
