@@ -277,24 +277,38 @@ describe('Markdown', () => {
       'ends with a tab\t',
       '  ',
       '> ',
+      // In a heading too: whitespace after the `#`s is dropped, and a last run of `#` after a
+      // space (or the whole text) is the heading's optional closing sequence.
+      '  two leading spaces',
+      'Issue #',
+      'C ##',
+      'tab before\t#',
+      '#',
+      '##',
+      '1. a',
+      '# a',
+      'two trailing spaces  ',
     ]
     const p = (...content: unknown[]) => ({ type: 'paragraph', content })
     const text = (value: string, marks?: unknown[]) => ({ type: 'text', text: value, ...(marks ? { marks } : {}) })
     // The places a line of text starts: a paragraph, after a hard break (the line before it then
-    // makes `===`, `---` and `| --- |` underlines), a list item, a quote, inside a mark.
+    // makes `===`, `---` and `| --- |` underlines), a list item, a quote, inside a mark, a heading.
     const places: Record<string, (value: string) => unknown> = {
       paragraph: (value) => p(text(value)),
       'after a hard break': (value) => p(text('a | b'), { type: 'hardBreak' }, text(value)),
       'list item': (value) => ({ type: 'bulletList', content: [{ type: 'listItem', content: [p(text(value))] }] }),
       quote: (value) => ({ type: 'blockquote', content: [p(text('a')), p(text(value))] }),
       bold: (value) => p(text(value, [{ type: 'bold' }])),
+      'heading 1': (value) => ({ type: 'heading', attrs: { level: 1 }, content: [text(value)] }),
+      'heading 2': (value) => ({ type: 'heading', attrs: { level: 2 }, content: [text(value)] }),
     }
     // Blocks and their text, marks aside: whitespace at the edge of a mark is written outside it
     // (`**a **` would not be bold), which moves the mark but keeps the text.
     const blocksOf = (doc: Node) => {
       const out: string[] = []
       doc.descendants((node) => {
-        out.push(node.isTextblock ? `${node.type.name}: ${node.textBetween(0, node.content.size, '', '\n')}` : node.type.name)
+        const name = `${node.type.name}${node.attrs.level ?? ''}`
+        out.push(node.isTextblock ? `${name}: ${node.textBetween(0, node.content.size, '', '\n')}` : name)
         return !node.isTextblock
       })
       return out.join('\n')
@@ -306,6 +320,50 @@ describe('Markdown', () => {
         const markdown = toMarkdown(doc)
         const back = read(markdown)
         if (blocksOf(back) !== blocksOf(doc) || toMarkdown(back) !== markdown) failures.push(`${place}: ${JSON.stringify(value)} → ${JSON.stringify(markdown)} → ${JSON.stringify(toMarkdown(back))}`)
+      }
+    }
+    expect(failures).toEqual([])
+  })
+
+  it('writes link and image addresses and titles so that they read back the same, addresses percent-encoded as markdown-it stores them', () => {
+    // Each address, and the one markdown-it reads back: it percent-encodes what a URL may not hold
+    // as it is (a space, `\`, `<`, `ü`, a `%` not starting an escape), so that one is written.
+    const addresses: [string, string][] = [
+      ['https://x.example/?a=1&amp;b=2', 'https://x.example/?a=1&amp;b=2'],
+      ['https://x.example/&copy;', 'https://x.example/&copy;'],
+      ['https://x.example/&#32;&#x41;', 'https://x.example/&#32;&#x41;'],
+      ['https://x.example/(a)b)', 'https://x.example/(a)b)'],
+      ['https://x.example/a(b', 'https://x.example/a(b'],
+      ['https://x.example/a*b_c_[d]', 'https://x.example/a*b_c_%5Bd%5D'],
+      ['https://x.example/a b', 'https://x.example/a%20b'],
+      ['/relative path', '/relative%20path'],
+      ['https://x.example/%20', 'https://x.example/%20'],
+      ['https://x.example/50%', 'https://x.example/50%25'],
+      ['https://x.example/a\\b<c>"d"`e', 'https://x.example/a%5Cb%3Cc%3E%22d%22%60e'],
+      ['https://x.example/über', 'https://x.example/%C3%BCber'],
+      ['mailto:a@x.example', 'mailto:a@x.example'],
+    ]
+    const titles = [null, 'with "quotes" (and parentheses)', 'a \\ backslash\\', '&copy; &#32;']
+    const failures: string[] = []
+    for (const [href, readBack] of addresses) {
+      for (const title of titles) {
+        // A link's text may be its address: written `<…>` when that reads back the same.
+        for (const linkText of ['text', href]) {
+          const doc = schema.nodeFromJSON({
+            type: 'doc',
+            content: [
+              { type: 'paragraph', content: [{ type: 'text', text: linkText, marks: [{ type: 'link', attrs: { href, title } }] }] },
+              { type: 'image', attrs: { src: href, alt: 'alt', title } },
+            ],
+          })
+          const markdown = toMarkdown(doc)
+          const back = parseMarkdown(markdown)
+          const link = back.firstChild!.firstChild?.marks.find((mark) => mark.type.name === 'link')
+          const image = back.maybeChild(1)
+          const got = { text: back.firstChild!.textContent, href: link?.attrs.href, title: link?.attrs.title ?? null, src: image?.attrs.src, imageTitle: image?.attrs.title ?? null }
+          const want = { text: linkText, href: readBack, title, src: readBack, imageTitle: title }
+          if (JSON.stringify(got) !== JSON.stringify(want) || toMarkdown(back) !== markdown) failures.push(`${JSON.stringify(markdown)} → ${JSON.stringify(got)} → ${JSON.stringify(toMarkdown(back))}`)
+        }
       }
     }
     expect(failures).toEqual([])

@@ -19,7 +19,7 @@
  */
 import MarkdownIt from 'markdown-it'
 import { MarkdownParser, MarkdownSerializer, MarkdownSerializerState, defaultMarkdownSerializer } from 'prosemirror-markdown'
-import type { Node } from 'prosemirror-model'
+import type { Mark, Node } from 'prosemirror-model'
 import { schema } from '../schema.ts'
 import { imageAlt, schemaBlocks } from './markdown-tokens.ts'
 
@@ -78,6 +78,7 @@ const common = defaultMarkdownSerializer.nodes
 interface StateInternals {
   out: string
   delim: string
+  inAutolink?: boolean
 }
 type StateConstructor = new (nodes: MarkdownSerializer['nodes'], marks: MarkdownSerializer['marks'], options: MarkdownSerializerState['options']) => MarkdownSerializerState
 
@@ -141,6 +142,48 @@ function escapeLineStart(line: string): string {
 }
 
 /**
+ * Escapes for a heading's text, `line` as written. The reader takes the text
+ * without the whitespace after the `#`s, and without a last run of `#` that
+ * follows whitespace or is the whole text (the optional closing sequence:
+ * `# C #` reads as "C"). Whitespace at the end is a reference already.
+ */
+function escapeHeadingText(line: string): string {
+  return line.replace(/(^|[ \t])(#+)$/, '$1\\$2').replace(/^[ \t]/, spaceReference)
+}
+
+/** An `&` that would start a character reference (`&copy;`, `&#32;`): markdown-it would read it as the character. */
+const REFERENCE_START = /&(?=#\d+;|#[xX][\da-fA-F]+;|[A-Za-z][A-Za-z\d]*;)/
+
+/**
+ * A link's or image's address as markdown-it stores what it reads: it
+ * percent-encodes what may not stand in a URL as it is (`a b` becomes
+ * `a%20b`; a space would also end the address), so writing that form makes
+ * the first conversion settle the address. An `&` starting a reference is
+ * escaped, as in text; prosemirror-markdown escapes the parentheses.
+ */
+function destination(address: unknown): string {
+  return tokenizer.normalizeLink(String(address ?? '')).replace(new RegExp(REFERENCE_START, 'g'), '\\&')
+}
+
+/** A link's or image's title, `\` and references escaped (prosemirror-markdown escapes the `"` around it), or null when there is none. */
+function escapeTitle(title: unknown): string | null {
+  return title ? String(title).replace(new RegExp(`\\\\|${REFERENCE_START.source}`, 'g'), '\\$&') : null
+}
+
+/**
+ * Whether `<address>` reads back as a link to `address` whose text is
+ * `address`: an absolute URI (CommonMark's autolink) that markdown-it
+ * neither percent-encodes as the address nor decodes as the text. Inside
+ * `<…>` escapes are not read, so nothing else could be written there.
+ */
+function readsBackAsAutolink(address: string): boolean {
+  return /^[a-zA-Z][a-zA-Z\d+.-]{1,31}:[^<>\x00-\x20]*$/.test(address) && tokenizer.normalizeLink(address) === address && tokenizer.normalizeLinkText(address) === address
+}
+
+type MarkString = (state: MarkdownSerializerState, mark: Mark, parent: Node, index: number) => string
+const libraryLink = defaultMarkdownSerializer.marks.link as { open: MarkString; close: MarkString; mixable: boolean }
+
+/**
  * A space or tab as its numeric character reference (`&#32;`, `&#9;`):
  * whitespace has no backslash escape, and markdown-it reads the reference
  * back as the same character (`&nbsp;` would be another one).
@@ -154,7 +197,14 @@ const serializer = new Serializer(
     doc: common.doc,
     text: common.text,
     paragraph: common.paragraph,
-    heading: common.heading,
+    heading: (state, node) => {
+      state.write(`${state.repeat('#', node.attrs.level)} `)
+      const internals = state as unknown as StateInternals
+      const start = internals.out.length
+      state.renderInline(node, false)
+      internals.out = internals.out.slice(0, start) + escapeHeadingText(internals.out.slice(start))
+      state.closeBlock(node)
+    },
     blockquote: common.blockquote,
     // prosemirror-markdown's code block writes `params` after the fence: ours is `language`.
     codeBlock: (state, node, parent, index) => common.code_block(state, withAttrs(node, { params: node.attrs.language ?? '' }), parent, index),
@@ -171,8 +221,8 @@ const serializer = new Serializer(
       state.renderList(node, '  ', (i) => (node.child(i).attrs.checked ? `${bullet} [x] ` : `${bullet} [ ] `))
     },
     image: (state, node, parent, index) => {
-      // Written inline by prosemirror-markdown; here it is a block of its own. Spaces would end the address.
-      common.image(state, withAttrs(node, { ...node.attrs, src: String(node.attrs.src ?? '').replace(/\s/g, encodeURIComponent) }), parent, index)
+      // Written inline by prosemirror-markdown; here it is a block of its own.
+      common.image(state, withAttrs(node, { ...node.attrs, src: destination(node.attrs.src), title: escapeTitle(node.attrs.title) }), parent, index)
       state.closeBlock(node)
     },
     table: writeTable,
@@ -188,7 +238,17 @@ const serializer = new Serializer(
     },
   },
   {
-    link: defaultMarkdownSerializer.marks.link,
+    link: {
+      mixable: libraryLink.mixable,
+      // prosemirror-markdown writes a link whose text is its address as `<address>`: kept for one that reads back the same.
+      open: (state, mark, parent, index) => {
+        const open = libraryLink.open(state, mark, parent, index)
+        if (open !== '<' || readsBackAsAutolink(mark.attrs.href)) return open
+        ;(state as unknown as StateInternals).inAutolink = false
+        return '['
+      },
+      close: (state, mark, parent, index) => libraryLink.close(state, mark.type.create({ ...mark.attrs, href: destination(mark.attrs.href), title: escapeTitle(mark.attrs.title) }), parent, index),
+    },
     bold: defaultMarkdownSerializer.marks.strong,
     italic: defaultMarkdownSerializer.marks.em,
     // No Markdown for it: the text stays, unmarked.
@@ -200,7 +260,7 @@ const serializer = new Serializer(
   // would start a character reference (`&copy;`, `&#32;`), which markdown-it would read as the
   // character: `\&` reads back as `&` (any ASCII punctuation may be escaped), as `&amp;` would,
   // and is shorter. A lone `&` (`AT&T`) stays as it is.
-  { escapeExtraCharacters: /<|&(?=#\d+;|#[xX][\da-fA-F]+;|[A-Za-z][A-Za-z\d]*;)/g },
+  { escapeExtraCharacters: new RegExp(`<|${REFERENCE_START.source}`, 'g') },
 )
 
 /**
@@ -221,9 +281,12 @@ export function parseMarkdown(markdown: string): Node {
 /**
  * The document as Markdown (CommonMark with GitHub's `~~strike~~`, pipe
  * tables and task lists), ending without a newline. `toMarkdown(parseMarkdown(toMarkdown(doc)))` equals
- * `toMarkdown(doc)`: the first conversion settles every choice. Text is escaped where it would read
- * back as markup, at the start of any line too (`1\) a`, `&#32;` for a space that starts or
- * ends a paragraph), so it reads back as the same text.
+ * `toMarkdown(doc)`: the first conversion settles every choice (addresses are written percent-encoded,
+ * as markdown-it stores them). Text is escaped where it would read back as markup, at the start of
+ * any line too (`1\) a`, `&#32;` for a space that starts or ends a paragraph or heading, `\#` ending
+ * a heading), so it reads back as the same text. Not kept: a hard break in a heading (Markdown has
+ * none: the heading ends there) and a newline inside a text outside code (it reads back as a space;
+ * the editor writes hard breaks).
  *
  * @example
  * toMarkdown(parseMarkdown('Some *text*')) // 'Some *text*'
