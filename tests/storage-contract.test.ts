@@ -16,6 +16,7 @@ import * as Y from 'yjs'
 import type { DocumentStorage, QuarantinedUpdate, SetAsideUpdate, StoredDocument, StoredDocumentInfo } from '../server/storage/types.ts'
 import { createRandom, testSeed } from './support/harness.ts'
 import {
+  CURRENT_SCHEMA,
   createPostgresBackend,
   createSqliteBackend,
   createStorageBackends,
@@ -28,8 +29,6 @@ import {
 
 const backends = createStorageBackends()
 const utf8 = new TextEncoder()
-/** The schema version the backends migrate to. */
-const CURRENT_SCHEMA = 5
 /** PostgreSQL stamps with its own clock: allow it a little skew. */
 const POSTGRES_SKEW = 5_000
 

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import type { DocumentStorage } from '../server/storage/types.ts'
 import { waitFor } from './support/harness.ts'
-import { createPostgresBackend, createSqliteBackend } from './support/storage-backends.ts'
+import { CURRENT_SCHEMA, createPostgresBackend, createSqliteBackend } from './support/storage-backends.ts'
 import { hex, infoFor, stateAfter, utf8, version, yUpdate } from './support/version-fixtures.ts'
 
 describe('sqlite versions: schema', () => {
@@ -38,7 +38,7 @@ describe('sqlite versions: schema', () => {
     const migrated = await backend.reopen()
     const probe = new Database(backend.file, { readonly: true })
     try {
-      expect(probe.pragma('user_version', { simple: true })).toBe(4)
+      expect(probe.pragma('user_version', { simple: true })).toBe(CURRENT_SCHEMA)
     } finally {
       probe.close()
     }
@@ -75,7 +75,7 @@ describe('postgres versions: schema', () => {
 
     const [migrated, racing] = await Promise.all([backend.reopen(), backend.reopen()])
     const versions = await backend.query<{ version: number }>(`SELECT version FROM ${schema}.collab_schema`)
-    expect(versions.rows.map((row) => row.version)).toEqual([4])
+    expect(versions.rows.map((row) => row.version)).toEqual([CURRENT_SCHEMA])
     await expectVersionsWorkAfterUpgrade(migrated)
     expect(await racing.listVersions('doc')).toEqual(await migrated.listVersions('doc'))
   })

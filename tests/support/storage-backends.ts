@@ -19,6 +19,9 @@ import { createPostgresStorage } from '../../server/storage/postgres.ts'
 import { createSqliteStorage } from '../../server/storage/sqlite.ts'
 import type { DocumentStorage } from '../../server/storage/types.ts'
 
+/** The schema version the SQL backends migrate to (SQLite's user_version, PostgreSQL's collab_schema). */
+export const CURRENT_SCHEMA = 5
+
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
 export type BackendName = 'memory' | 'sqlite' | 'postgres'
