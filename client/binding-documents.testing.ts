@@ -12,6 +12,7 @@ import type { EditorView } from 'prosemirror-view'
 import { ySyncPlugin } from 'y-prosemirror'
 import * as Y from 'yjs'
 import { schema } from '../shared/schema.ts'
+import { PositionIndexedMapping } from './binding-positions.ts'
 
 const { nodes } = schema
 export const text = (value: string) => (value ? schema.text(value) : null)
@@ -134,4 +135,13 @@ export function boundEditor(mapping: Map<Y.AbstractType<any>, unknown>) {
       view.dispatch(state.tr.setSelection(selection(state.doc)))
     },
   }
+}
+
+/** Two people on one document: each editor's Yjs document sends its changes to the other's. */
+export function twoBoundEditors() {
+  const first = boundEditor(new PositionIndexedMapping())
+  const second = boundEditor(new PositionIndexedMapping())
+  first.ydoc.on('update', (update: Uint8Array, origin: unknown) => origin !== 'remote' && Y.applyUpdate(second.ydoc, update, 'remote'))
+  second.ydoc.on('update', (update: Uint8Array, origin: unknown) => origin !== 'remote' && Y.applyUpdate(first.ydoc, update, 'remote'))
+  return { first, second }
 }

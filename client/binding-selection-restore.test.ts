@@ -2,20 +2,12 @@ import { EditorState, NodeSelection, TextSelection } from 'prosemirror-state'
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { schema } from '../shared/schema.ts'
-import { boundEditor, paragraph } from './binding-documents.testing.ts'
-import { PositionIndexedMapping } from './binding-positions.ts'
+import { paragraph, twoBoundEditors } from './binding-documents.testing.ts'
 import { bindingRestore, safeRestore, type Binding } from './binding-selection-restore.ts'
 
 const { nodes } = schema
 
-/** Two people on one document: each editor's Yjs document sends its changes to the other's. */
-function twoPeople() {
-  const first = boundEditor(new PositionIndexedMapping())
-  const second = boundEditor(new PositionIndexedMapping())
-  first.ydoc.on('update', (update: Uint8Array, origin: unknown) => origin !== 'remote' && Y.applyUpdate(second.ydoc, update, 'remote'))
-  second.ydoc.on('update', (update: Uint8Array, origin: unknown) => origin !== 'remote' && Y.applyUpdate(first.ydoc, update, 'remote'))
-  return { first, second }
-}
+const twoPeople = twoBoundEditors
 
 describe('restoring the selection after a remote change', () => {
   it('is installed in place of the binding’s restore', () => {

@@ -18,13 +18,16 @@
  * throws, become a text selection nearest to the restored place: a caret
  * beside where the node was (before it where there is text before it). A
  * restore that cannot even place that falls back to the selection as the
- * rendering transaction mapped it. Every other restore is the binding's.
+ * rendering transaction mapped it. Every other restore is the binding's,
+ * after a text selection's ends tied to text the change moved (deleted and
+ * inserted again) follow it (binding-moved-text.ts).
  *
  * `scripts/vite-binding-positions.ts` renames the binding's function and
  * declares `withSafeRestore(itsOwnRestore, toAbsolute)` under its name.
  */
 import { TextSelection, type Transaction } from 'prosemirror-state'
 import * as Y from 'yjs'
+import { followMovedText, transactionBeingObserved } from './binding-moved-text.ts'
 
 /** What the binding passes: itself, of which this reads the Yjs document, its fragment and its mapping. */
 export interface Binding {
@@ -64,6 +67,10 @@ export function safeRestore(restore: Restore, toAbsolute: ToAbsolute): Restore {
     if (selection?.type === 'node' && isGone(binding.doc, selection.anchor)) {
       nearest(tr, selection, binding, toAbsolute, true)
       return
+    }
+    const change = selection?.type === 'text' ? transactionBeingObserved(binding.doc) : null
+    if (selection && change) {
+      selection = { ...selection, anchor: followMovedText(binding.doc, change, selection.anchor), head: followMovedText(binding.doc, change, selection.head) }
     }
     try {
       restore(tr, selection, binding)

@@ -18,6 +18,7 @@ import { roomNameToPath } from '../shared/room-name.ts'
 import { MessageType } from '../shared/protocol.ts'
 import { FRAGMENT_NAME, schema } from '../shared/schema.ts'
 import { authUrlFor } from './auth-check.ts'
+import { trackObserverCalls } from './binding-moved-text.ts'
 import { PositionIndexedMapping } from './binding-positions.ts'
 import { blockPlugins } from './blocks.ts'
 import { manageConnection, type TokenSource } from './connection.ts'
@@ -250,6 +251,8 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
   const stopPeople = chrome ? renderPeople(people, awareness) : () => {}
   const stopCaretRefresh = refreshCaretsOnChange(view.dom, awareness)
   const stopKeepingCaret = keepCaretWithOwnText(view, doc)
+  // The binding's selection restore reads the change being rendered (binding-moved-text.ts).
+  const stopTracking = trackObserverCalls(doc)
 
   // The relay answers a reader's write with y-protocols' permission-denied
   // message (once per connection); the stock handler only logs it. This
@@ -282,6 +285,7 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
       history?.destroy()
       stopCaretRefresh()
       stopKeepingCaret()
+      stopTracking()
       connection.destroy()
       tracker.destroy()
       view.destroy()

@@ -81,3 +81,37 @@ describe('two people typing at the same spot', () => {
     expect(text.replace('aaaaa', '').replace('ggggg', '')).toBe('Hello world')
   })
 })
+
+describe('a caret in text the other person moves', () => {
+  it('stays with its text when the other person splits the paragraph before it or makes it a heading', async () => {
+    const [ada, grace] = await openPair('moved-text')
+    await ada.keyboard.type('Hello brave new world')
+    await poll(() => docText(grace)).toBe('Hello brave new world')
+    // Grace's caret at the end of the paragraph; Ada presses Enter after "brave".
+    await moveCaret(grace, 'Control+End')
+    await moveCaret(ada, 'Control+Home')
+    for (let i = 0; i < 'Hello brave'.length; i++) await ada.keyboard.press('ArrowRight')
+    await ada.keyboard.press('Enter')
+    await poll(() => docBlocks(grace)).toEqual([
+      { type: 'paragraph', text: 'Hello brave' },
+      { type: 'paragraph', text: ' new world' },
+    ])
+    await grace.keyboard.type('!')
+    await poll(() => docBlocks(ada)).toEqual([
+      { type: 'paragraph', text: 'Hello brave' },
+      { type: 'paragraph', text: ' new world!' },
+    ])
+    // Ada makes Grace's paragraph a heading: Grace's next keys still follow her text.
+    await ada.keyboard.press('Control+Alt+2')
+    await poll(() => docBlocks(grace)).toEqual([
+      { type: 'paragraph', text: 'Hello brave' },
+      { type: 'heading', text: ' new world!' },
+    ])
+    await grace.keyboard.type('?')
+    await poll(() => docBlocks(ada)).toEqual([
+      { type: 'paragraph', text: 'Hello brave' },
+      { type: 'heading', text: ' new world!?' },
+    ])
+    expect(await docBlocks(grace)).toEqual(await docBlocks(ada))
+  })
+})
