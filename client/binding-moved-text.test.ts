@@ -43,6 +43,35 @@ describe('a caret in text the other person moves', () => {
     expect(grace.selection.$from.parent.type).toBe(nodes.heading)
   })
 
+  it('follows its word past a typo fixed earlier in the paragraph (deleted text and mark boundaries are passed over)', () => {
+    const { ada, grace } = twoPeople()
+    // Each step a change of its own: "x" typed and deleted again leaves a deleted item before "he".
+    for (const step of ['X he said ', 'X he said x', 'X he said ', 'X he said h', 'X he said he']) ada.change(nodes.doc.create(null, [paragraph(step)]))
+    grace.select((doc) => TextSelection.create(doc, 1 + 'X he said h'.length))
+    ada.change(nodes.doc.create(null, [paragraph('X'), paragraph(' he said he')]))
+    expect(textAroundCaret(grace)).toBe(' he said h|e')
+  })
+
+  it('keeps a selection on the same words when the paragraph, with a repeated bold word, becomes a heading', () => {
+    const { ada, grace } = twoPeople()
+    const bold = schema.marks.bold.create()
+    ada.change(nodes.doc.create(null, [nodes.paragraph.create(null, [schema.text('Plan '), schema.text('A', [bold]), schema.text(' or plan '), schema.text('A', [bold]), schema.text('.')])]))
+    const from = 1 + 'Plan A or plan '.length
+    grace.select((doc) => TextSelection.create(doc, from, from + 1))
+    ada.change(nodes.doc.create(null, [nodes.heading.create({ level: 2 }, ada.doc.child(0).content)]))
+    expect([grace.selection.from, grace.selection.to]).toEqual([from, from + 1])
+  })
+
+  it('stays in its own paragraph when two paragraphs become a list', () => {
+    const { ada, grace } = twoPeople()
+    const first = paragraph('So the end of part one')
+    for (const step of ['Then', 'Thenx', 'Then', 'Then the end']) ada.change(nodes.doc.create(null, [first, paragraph(step)]))
+    grace.select((doc) => TextSelection.create(doc, first.nodeSize + 1 + 'Then the e'.length))
+    const item = (text: string) => nodes.listItem.create(null, paragraph(text))
+    ada.change(nodes.doc.create(null, [nodes.bulletList.create(null, [item('So the end of part one'), item('Then the end')])]))
+    expect(textAroundCaret(grace)).toBe('Then the e|nd')
+  })
+
   it('is left where Yjs puts it when the text was deleted and not inserted again', () => {
     const { ada, grace } = twoPeople()
     ada.change(nodes.doc.create(null, [paragraph('keep this'), paragraph('drop')]))

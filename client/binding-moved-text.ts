@@ -43,7 +43,9 @@ export function transactionBeingObserved(doc: Y.Doc): Y.Transaction | null {
 
 /**
  * `position` moved to where `transaction` inserted again the text it
- * deleted under it, or `position` itself when it is not tied to such text.
+ * deleted under it, or `position` itself when it is not tied to such text,
+ * or when that text was inserted in more than one place (which one is
+ * a guess: better left to Yjs than put in someone else's words).
  */
 export function followMovedText(doc: Y.Doc, transaction: Y.Transaction, position: Y.RelativePosition | null): Y.RelativePosition | null {
   const id = position?.item
@@ -55,27 +57,34 @@ export function followMovedText(doc: Y.Doc, transaction: Y.Transaction, position
     return position
   }
   if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString)) return position
-  const deletedHere = (item: Y.Item): boolean => Y.isDeleted(transaction.deleteSet, item.id)
-  const gone = textRun(struct, deletedHere)
-  const offset = gone.offsetOf(struct) + (id.clock - struct.id.clock)
+  // Text deleted earlier and mark boundaries are invisible: a run goes on across them.
+  const deletedBefore = (item: Y.Item): boolean => item.deleted && !Y.isDeleted(transaction.deleteSet, item.id)
   const insertedHere = (item: Y.Item): boolean => !item.deleted && item.id.clock >= (transaction.beforeState.get(item.id.client) ?? 0)
+  const gone = textRun(struct, (item) => Y.isDeleted(transaction.deleteSet, item.id), deletedBefore)
+  const offset = gone.offsetOf(struct) + (id.clock - struct.id.clock)
+  let found: { run: ReturnType<typeof textRun>; at: number } | null = null
   for (const start of insertedTextStarts(doc, transaction, insertedHere)) {
-    const run = textRun(start, insertedHere)
+    const run = textRun(start, insertedHere, (item) => item.deleted)
     const at = run.text.indexOf(gone.text)
     if (at < 0) continue
-    const target = run.idAt(at + offset)
-    return target ? new Y.RelativePosition(null, null, target, position.assoc) : position
+    if (found || run.text.indexOf(gone.text, at + 1) >= 0) return position
+    found = { run, at }
   }
-  return position
+  const target = found?.run.idAt(found.at + offset)
+  return target ? new Y.RelativePosition(null, null, target, position.assoc) : position
 }
 
-/** A run of neighbouring string items in one text, each accepted by `belongs`, around `item`. */
-function textRun(item: Y.Item, belongs: (item: Y.Item) => boolean) {
-  const isPart = (other: Y.Item | null): other is Y.Item => other !== null && other.content instanceof Y.ContentString && belongs(other)
+/**
+ * The run of string items in one text around `item` that `belongs` accepts,
+ * passing over mark boundaries and the items `invisible` accepts.
+ */
+function textRun(item: Y.Item, belongs: (item: Y.Item) => boolean, invisible: (item: Y.Item) => boolean) {
+  const isText = (other: Y.Item): boolean => other.content instanceof Y.ContentString && belongs(other)
+  const passable = (other: Y.Item): boolean => other.content instanceof Y.ContentFormat || (!isText(other) && invisible(other))
   let first = item
-  while (isPart(first.left)) first = first.left
+  for (let at = item.left; at !== null && (isText(at) || passable(at)); at = at.left) if (isText(at)) first = at
   const items: Y.Item[] = []
-  for (let at: Y.Item | null = first; isPart(at); at = at.right) items.push(at)
+  for (let at: Y.Item | null = first; at !== null && (isText(at) || passable(at)); at = at.right) if (isText(at)) items.push(at)
   const strings = items.map((part) => (part.content as Y.ContentString).str)
   return {
     text: strings.join(''),
@@ -96,8 +105,9 @@ function textRun(item: Y.Item, belongs: (item: Y.Item) => boolean) {
   }
 }
 
-/** The first item of each run of string items `transaction` inserted (and did not delete again). */
+/** The first text item of each run of text `transaction` inserted (and did not delete again). */
 function* insertedTextStarts(doc: Y.Doc, transaction: Y.Transaction, insertedHere: (item: Y.Item) => boolean): Generator<Y.Item> {
+  const seen = new Set<Y.Item>()
   for (const [client, after] of transaction.afterState) {
     const before = transaction.beforeState.get(client) ?? 0
     if (after <= before) continue
@@ -111,10 +121,15 @@ function* insertedTextStarts(doc: Y.Doc, transaction: Y.Transaction, insertedHer
     for (let index = first; index < structs.length; index++) {
       const struct = structs[index]
       if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString) || !insertedHere(struct)) continue
-      const left = struct.left
-      // Not the start of a run: its left neighbour is inserted text too.
-      if (left && left.content instanceof Y.ContentString && insertedHere(left)) continue
-      yield struct
+      // Its run's first text item: left past mark boundaries and deleted items to the first inserted text.
+      let start = struct
+      for (let at = struct.left; at !== null; at = at.left) {
+        if (at.content instanceof Y.ContentString && insertedHere(at)) start = at
+        else if (!(at.content instanceof Y.ContentFormat) && !at.deleted) break
+      }
+      if (seen.has(start)) continue
+      seen.add(start)
+      yield start
     }
   }
 }
