@@ -51,7 +51,8 @@ export async function readLog(
     rowMode: 'array',
     types,
   })
-  const record = first.rows[0]?.[0] === '-1' ? first.rows.shift()![1] : null
+  // Number(): a host application may have set pg's int8 parser to give numbers rather than strings.
+  const record = first.rows.length > 0 && Number(first.rows[0][0]) === -1 ? first.rows.shift()![1] : null
   const deleted = record ? { deleted: new Uint8Array(record.buffer, record.byteOffset, record.byteLength) } : {}
   if (first.rows.length <= SHORT_ROWS) {
     const { updates, bytes } = toUpdates(first.rows)
