@@ -138,11 +138,11 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
   place.append(root)
 
   // No name keeps the one this editor has (a colour change alone must not
-  // turn Ada into a new guest); no colour, or one that is not `#rrggbb`,
-  // takes the name's.
+  // turn Ada into a new guest), an empty one makes a guest; no colour, or
+  // one that is not `#rrggbb`, takes the name's.
   const setUser = (user: { name?: string; color?: string }): void => {
     const current = (awareness.getLocalState()?.user as CollabUser | undefined)?.name
-    const name = cleanName(user.name ?? '') || current || guestName()
+    const name = (user.name === undefined ? current : cleanName(user.name)) || guestName()
     const me: CollabUser = { name, color: user.color && safeColor(user.color) === user.color ? user.color : colorForName(name) }
     awareness.setLocalStateField('user', me)
   }
