@@ -335,9 +335,11 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   }
 
   const maxPayloadBytes = integer('maxPayloadBytes', 1024, 1024 * 1024 * 1024)
-  const byteBurst = integer('byteBurst', 1024, 16 * 1024 * 1024 * 1024)
   // A frame is charged whole against the byte burst (relay/connection.ts): one larger than the
-  // burst closes its connection with 4429 however slowly it was sent.
+  // burst closes its connection with 4429 however slowly it was sent. The default burst grows
+  // with a larger frame limit; a burst given below it is refused.
+  const byteBurstGiven = raw('byteBurst').from !== 'default'
+  const byteBurst = byteBurstGiven ? integer('byteBurst', 1024, 16 * 1024 * 1024 * 1024) : Math.max(integer('byteBurst', 1024, 16 * 1024 * 1024 * 1024), maxPayloadBytes)
   if (byteBurst < maxPayloadBytes) {
     const named = (key: 'byteBurst' | 'maxPayloadBytes', value: number): string => {
       const { from } = raw(key)

@@ -64,7 +64,7 @@ export const SETTINGS = {
     flag: 'rate-byte-burst',
     env: 'COLLAB_RELAY_RATE_BYTE_BURST',
     default: String(32 * 1024 * 1024),
-    help: 'bytes one connection may send in a burst; at least --max-payload-bytes (the largest frame), or the relay refuses to start',
+    help: 'bytes one connection may send in a burst; at least --max-payload-bytes (the largest frame): the default grows with it, a smaller value given is refused',
   },
   maxDocumentBytes: {
     flag: 'max-document-bytes',
