@@ -8,6 +8,10 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { CloseCode } from '../shared/close-codes.ts'
+import { FRAGMENT_NAME } from '../shared/schema.ts'
+import { createRelay } from '../server/relay/relay.ts'
+import { createMemoryStorage } from '../server/storage/memory.ts'
+import type { DocumentStorage } from '../server/storage/types.ts'
 import { useRelayScope, waitFor, waitSynced, type TestClient, type TestRelay } from './support/harness.ts'
 import { call, documentUrl, editAsEditor } from './support/documents-api.ts'
 
@@ -127,5 +131,50 @@ describe('an offline copy of a deleted document', () => {
     newcomer.provider.connect()
     await waitSynced(newcomer)
     await waitFor(async () => (await storedMarkdown(relay, 'other')) === 'Written offline', 'the newcomer’s content stored')
+  })
+})
+
+describe('a delete racing a load of the same document', () => {
+  it('never serves or writes back the deleted content, whenever the load comes', async () => {
+    const seed = (): Uint8Array => {
+      const doc = new Y.Doc()
+      const paragraph = new Y.XmlElement('paragraph')
+      paragraph.insert(0, [new Y.XmlText('Salary numbers')])
+      doc.getXmlFragment(FRAGMENT_NAME).insert(0, [paragraph])
+      return Y.encodeStateAsUpdate(doc)
+    }
+    for (let delayTicks = 0; delayTicks < 12; delayTicks++) {
+      const memory = createMemoryStorage()
+      // A storage that answers a moment later, as SQLite's worker or PostgreSQL do.
+      const later = <T>(value: Promise<T>): Promise<T> => new Promise((resolve) => setTimeout(resolve, 2)).then(() => value)
+      const storage: DocumentStorage = {
+        ...memory,
+        load: (name, onPart) => later(memory.load(name, onPart)),
+        delete: (name, deleted) => later(memory.delete(name, deleted)),
+        describe: (options) => later(memory.describe(options)),
+      }
+      // Compacting after every update: a room holding the old content would write all of it back.
+      const relay = createRelay({ storage, compactAfterUpdates: 1, logger: { info() {}, warn() {}, error() {} } })
+      await relay.withDocument('doc', (handle) => handle.submit(seed()))
+      const held = await relay.openDocument('doc')
+      const deleting = relay.deleteDocument('doc')
+      for (let tick = 0; tick < delayTicks; tick++) await new Promise((resolve) => setTimeout(resolve, 1))
+      const opened = await relay.openDocument('doc')
+      await deleting
+      // Whatever it opened (the room being deleted, or the new empty document), a write there cannot bring the old content back.
+      const writer = new Y.Doc()
+      Y.applyUpdate(writer, Y.encodeStateAsUpdate(opened.doc))
+      let update: Uint8Array | null = null
+      writer.on('update', (change: Uint8Array) => (update = change))
+      writer.getXmlFragment(FRAGMENT_NAME).insert(0, [new Y.XmlText('X')])
+      await opened.submit(update!).catch(() => 'refused')
+      await relay.flushRoom('doc')
+      const stored = new Y.Doc()
+      for (const each of (await memory.load('doc')).updates) Y.applyUpdate(stored, each)
+      expect(stored.getXmlFragment(FRAGMENT_NAME).toString(), `a load ${delayTicks} ms into the delete`).not.toContain('Salary')
+      held.release()
+      opened.release()
+      await relay.close({ timeoutMs: 1000 })
+    }
   })
 })

@@ -149,22 +149,23 @@ export function createDocumentAccess(
       }
     },
     documentExists,
-    async deleteDocument(name) {
-      const existed = await documentExists(name)
-      const room = registry.get(name)
-      if (room) {
-        // No more joins or writes; what was sent before is committed, then the storage goes.
-        room.deleted = true
-        await registry.evict(room, CloseCode.DOCUMENT_DELETED, { force: true })
-      }
-      // What the document held is kept (as a state vector), so that a browser's offline copy cannot bring it back.
-      const stored = await storage.load(name)
-      await storage.delete(name, stored.updates.length > 0 ? deletedStateVector(stored.updates, stored.deleted) : undefined)
-      // Other instances' editors of it are closed too (scale-out).
-      bus?.publishDeleted(name)
-      if (existed || room) hooks.emit('documentDeleted', { name })
-      return existed
-    },
+    deleteDocument: (name) =>
+      registry.whileDeleting(name, async () => {
+        const existed = await documentExists(name)
+        const room = registry.get(name)
+        if (room) {
+          // No more joins or writes: what was not stored yet is dropped with the rest.
+          room.deleted = true
+          await registry.evict(room, CloseCode.DOCUMENT_DELETED, { force: true })
+        }
+        // What the document held is kept (as a state vector), so that a browser's offline copy cannot bring it back.
+        const stored = await storage.load(name)
+        await storage.delete(name, stored.updates.length > 0 ? deletedStateVector(stored.updates, stored.deleted) : undefined)
+        // Other instances' editors of it are closed too (scale-out).
+        bus?.publishDeleted(name)
+        if (existed || room) hooks.emit('documentDeleted', { name })
+        return existed
+      }),
     async listDocuments({ prefix, after, limit }) {
       const stored = await storage.describe({ ...(prefix ? { prefix } : {}), ...(after !== undefined ? { after } : {}), limit })
       return stored.map((info) => {

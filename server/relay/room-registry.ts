@@ -16,6 +16,8 @@ export class RoomRegistry {
   private readonly loaded = new Map<string, Room>()
   /** Rooms being unloaded: still counted until their writes are done. */
   private readonly unloading = new Map<string, { room: Room; done: Promise<void> }>()
+  /** Deletes in progress: a load of the name waits for them, or it would read the log being deleted. */
+  private readonly deleting = new Map<string, Promise<void>>()
   private readonly context: RoomContext
 
   constructor(
@@ -39,8 +41,11 @@ export class RoomRegistry {
   acquire(name: string): Promise<Room> {
     let entry = this.loading.get(name)
     if (!entry) {
+      // Taken now: a delete that starts later waits for this load instead (see `whileDeleting`).
+      const deleting = this.deleting.get(name)
       const load = async (): Promise<Room> => {
         await this.ready
+        await deleting
         await this.unloading.get(name)?.done
         const room = await Room.load(name, this.context)
         this.loaded.set(name, room)
@@ -54,6 +59,31 @@ export class RoomRegistry {
       })
     }
     return entry
+  }
+
+  /**
+   * Run a delete of `name` with no room of it loading or loaded meanwhile:
+   * it starts once a load already under way has finished (so that it finds
+   * and closes that room) and a room unloading has written what it had, and
+   * loads asked for from now on wait until it is done. Deletes of one name
+   * take turns.
+   */
+  async whileDeleting<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const before = this.deleting.get(name)
+    const inFlight = this.loading.get(name)
+    let done!: () => void
+    const gate = new Promise<void>((resolve) => (done = resolve))
+    this.deleting.set(name, gate)
+    try {
+      await before
+      await inFlight?.catch(() => undefined)
+      // A room unloading by itself is still writing what it had.
+      await this.unloading.get(name)?.done.catch(() => undefined)
+      return await work()
+    } finally {
+      done()
+      if (this.deleting.get(name) === gate) this.deleting.delete(name)
+    }
   }
 
   /** The room of `name` if it is loaded now. */
