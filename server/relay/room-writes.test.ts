@@ -53,7 +53,7 @@ async function until(check: () => boolean): Promise<void> {
   expect(check()).toBe(true)
 }
 
-function writerFor(storage: DocumentStorage, options: { compactAfterUpdates?: number; slowCommit?: boolean } = {}) {
+function writerFor(storage: DocumentStorage, options: { compactAfterUpdates?: number; slowCommit?: boolean; deleted?: () => boolean } = {}) {
   const doc = new Y.Doc()
   const commits: string[][] = []
   /** Documents relayed while storage did not hold them (see slowCommit). */
@@ -81,10 +81,14 @@ function writerFor(storage: DocumentStorage, options: { compactAfterUpdates?: nu
         if (!reopened.getText('text').toString().startsWith(relayed)) losses.push(relayed)
       }
     },
-    discard() {},
+    discard(write, error) {
+      discarded.push(`${write.origin}: ${error?.message ?? 'condition'}`)
+    },
+    deleted: options.deleted ?? (() => false),
   }
+  const discarded: string[] = []
   const writer = new DocumentWriter(context, doc, { head: 0, count: 0, bytes: 0 })
-  return { writer, doc, commits, losses }
+  return { writer, doc, commits, losses, discarded }
 }
 
 /** Store a while holding storage; b and c arrive meanwhile (the next batch); then a's write completes. */
@@ -123,6 +127,28 @@ describe('DocumentWriter', () => {
     expect(commits.flat()).toEqual(['a', 'b', 'c'])
     expect(writer.writeError).toBeNull()
     expect(doc.getText('text').toString()).toBe('abc')
+  })
+
+  it('writes and compacts nothing once the document is deleted: what was waiting is dropped, not stored', async () => {
+    const gate = gatedStorage()
+    const source = new Y.Doc()
+    let deleted = false
+    const { writer, commits, discarded } = writerFor(gate.storage, { compactAfterUpdates: 1, deleted: () => deleted })
+    const write = writesTo(source)
+    gate.hold(true)
+    writer.enqueue(write('a'))
+    await until(() => gate.held.length === 1)
+    writer.enqueue(write('b'))
+    writer.enqueue(write('c'))
+    // Deleted (here, or another instance said so) while a is being stored and b, c wait.
+    deleted = true
+    gate.held.shift()!.release()
+    await writer.flush()
+    expect(commits).toEqual([['a']])
+    expect(discarded).toEqual(['b: the document was deleted', 'c: the document was deleted'])
+    // a's compaction (due after every update) did not run either: the log is a alone.
+    expect((await gate.storage.load('doc')).updates).toHaveLength(1)
+    expect(gate.held).toHaveLength(0)
   })
 
   it('relays nothing storage does not hold, at any moment, compactions included', async () => {

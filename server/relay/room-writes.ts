@@ -42,8 +42,13 @@ export interface WriterContext<Origin> extends WriteSettings {
    * document must hold the batch once it resolves, unless the room broke.
    */
   commit(batch: PendingWrite<Origin>[]): Promise<void>
-  /** A conditional write whose condition did not hold: drop it (it was never stored). */
-  discard(write: PendingWrite<Origin>): void
+  /** A write that was not stored: a conditional one whose condition did not hold, or any once the document is deleted (`error` then). */
+  discard(write: PendingWrite<Origin>, error?: Error): void
+  /**
+   * The document was deleted (here or on another instance): nothing more is
+   * written, and nothing is compacted, or the room's copy would bring it back.
+   */
+  deleted(): boolean
 }
 
 const MAX_WRITE_RETRY_MS = 30_000
@@ -117,6 +122,14 @@ export class DocumentWriter<Origin> {
     await new Promise<void>((resolve) => setImmediate(resolve))
     let retryMs = this.context.writeRetryMs
     while (this.pending.length > 0) {
+      if (this.context.deleted()) {
+        const gone = new Error('the document was deleted')
+        for (const write of this.pending.splice(0)) {
+          this.pendingBytes -= write.update.byteLength
+          this.context.discard(write, gone)
+        }
+        return
+      }
       const batch = this.pending.splice(0, this.batchLength())
       // Updates from other instances are stored already: they only keep their place in line.
       const toStore = batch.filter((write) => write.store !== false)
@@ -179,6 +192,7 @@ export class DocumentWriter<Origin> {
    * threshold would be rewritten whole after every write.
    */
   private async compactIfDue(): Promise<void> {
+    if (this.context.deleted()) return
     const tailBytes = this.logBytes - this.snapshotBytes
     const dueByCount = this.logUpdates >= this.context.compactAfterUpdates
     const dueByBytes = tailBytes >= this.context.compactAfterBytes && tailBytes >= this.snapshotBytes

@@ -107,6 +107,7 @@ export class Room {
         },
         publish: context.bus ? (update) => this.peers?.publishUpdate(update) : undefined,
         onCommitted: (origin, clients) => this.versions.committed(origin, clients),
+        deleted: () => this.deleted,
       },
       doc,
       stored,

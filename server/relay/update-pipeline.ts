@@ -24,6 +24,8 @@ export interface PipelineContext extends WriteSettings {
   publish?(update: Uint8Array): void
   /** An update was committed and applied: from `origin`, adding to the Yjs clients `clients` (who edited, for versions). */
   onCommitted?(origin: UpdateOrigin, clients: Iterable<number>): void
+  /** The document was deleted: what is not stored yet never will be (see `WriterContext.deleted`). */
+  deleted?(): boolean
 }
 
 /** What became of a submitted update. */
@@ -92,11 +94,12 @@ export class UpdatePipeline {
         writeRetryMs: context.writeRetryMs,
         maxBatch: MAX_BATCH_UPDATES,
         commit: (batch) => this.commit(batch),
-        discard: (write) => {
+        discard: (write, error) => {
           this.overlay.release(write.origin.footprint)
           if (write.origin.origin.kind === 'connection') write.origin.origin.connection.updateDone()
-          write.origin.settle?.reject(new NotEmptyError())
+          write.origin.settle?.reject(error ?? new NotEmptyError())
         },
+        deleted: () => context.deleted?.() ?? false,
       },
       doc,
       stored,
