@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { deletedStateVector, offersDeletedContent, updateBringsBackDeleted } from './deleted-content.ts'
+import { DEFAULT_LIMITS } from './limits.ts'
+
+const updateBringsBackDeletedIn = (update: Uint8Array, deleted: Map<number, number>, doc: Y.Doc): boolean => updateBringsBackDeleted(update, deleted, doc, DEFAULT_LIMITS)
 
 /** A document of one client (`client`) that typed `text`, and each keystroke's update. */
 function typed(client: number, text: string): { doc: Y.Doc; updates: Uint8Array[] } {
@@ -56,15 +59,15 @@ describe('updateBringsBackDeleted', () => {
     const old = typed(1, 'abcdef')
     const deleted = new Map([[1, 4]])
     const empty = new Y.Doc()
-    expect(updateBringsBackDeleted(old.updates[0], deleted, empty)).toBe(true)
-    expect(updateBringsBackDeleted(Y.encodeStateAsUpdate(old.doc), deleted, empty)).toBe(true)
+    expect(updateBringsBackDeletedIn(old.updates[0], deleted, empty)).toBe(true)
+    expect(updateBringsBackDeletedIn(Y.encodeStateAsUpdate(old.doc), deleted, empty)).toBe(true)
     // Clocks 4 and 5 came after the delete's record: not deleted content.
-    expect(updateBringsBackDeleted(old.updates[4], deleted, empty)).toBe(false)
-    expect(updateBringsBackDeleted(typed(2, 'xy').updates[0], deleted, empty)).toBe(false)
+    expect(updateBringsBackDeletedIn(old.updates[4], deleted, empty)).toBe(false)
+    expect(updateBringsBackDeletedIn(typed(2, 'xy').updates[0], deleted, empty)).toBe(false)
     // A document that holds clocks 0-3 of client 1 again lacks nothing the update brings back.
     const restored = new Y.Doc()
     for (const update of old.updates.slice(0, 4)) Y.applyUpdate(restored, update)
-    expect(updateBringsBackDeleted(Y.encodeStateAsUpdate(old.doc), deleted, restored)).toBe(false)
-    expect(updateBringsBackDeleted(new Uint8Array([255, 1, 2]), deleted, empty)).toBe(false)
+    expect(updateBringsBackDeletedIn(Y.encodeStateAsUpdate(old.doc), deleted, restored)).toBe(false)
+    expect(updateBringsBackDeletedIn(new Uint8Array([255, 1, 2]), deleted, empty)).toBe(false)
   })
 })

@@ -1,5 +1,6 @@
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
+import { parseUpdate, type ParseLimits } from './update-parse.ts'
 
 /**
  * What a deleted document leaves behind, and how an offline copy of it is
@@ -52,22 +53,24 @@ export function offersDeletedContent(offered: Map<number, number>, deleted: Map<
 
 /**
  * Whether `update` holds content of a deleted document (`deleted`, decoded)
- * that `doc` does not have. Bytes Yjs cannot read are not: the update guard
- * refuses them.
+ * that `doc` does not have. It is read by the guard's own parser, within the
+ * same limits (Yjs's would decode whatever it is given); bytes the parser
+ * refuses are not deleted content: the guard refuses them next.
  */
-export function updateBringsBackDeleted(update: Uint8Array, deleted: Map<number, number>, doc: Y.Doc): boolean {
-  let meta: { from: Map<number, number>; to: Map<number, number> }
+export function updateBringsBackDeleted(update: Uint8Array, deleted: Map<number, number>, doc: Y.Doc, limits: ParseLimits): boolean {
+  let parsed
   try {
-    meta = Y.parseUpdateMeta(update)
+    parsed = parseUpdate(update, limits)
   } catch {
     return false
   }
-  for (const [client, to] of meta.to) {
+  for (const { client, structs } of parsed.clients) {
     const gone = deleted.get(client)
-    if (gone === undefined) continue
-    // The update's clocks [from, to) of this client, against the deleted [0, gone) the document lacks from its own state on.
-    const from = Math.max(meta.from.get(client) ?? 0, Y.getState(doc.store, client))
-    if (from < Math.min(to, gone)) return true
+    if (gone === undefined || structs.length === 0) continue
+    const last = structs[structs.length - 1]
+    // The update's clocks of this client, against the deleted ones the document lacks from its own state on.
+    const from = Math.max(structs[0].clock, Y.getState(doc.store, client))
+    if (from < Math.min(last.clock + last.length, gone)) return true
   }
   return false
 }

@@ -361,7 +361,8 @@ export class Room {
   /** A client's update: into the pipeline, and what the client is told about it. */
   private receiveUpdate(connection: Connection, update: Uint8Array, updateFrame: Uint8Array | null): void {
     if (this.deleted) return
-    if (this.deletedContent && updateBringsBackDeleted(update, this.deletedContent, this.doc)) {
+    // A reader's update is refused anyway (below): only a writer's is read for deleted content.
+    if (this.deletedContent && connection.grant.access !== 'read' && updateBringsBackDeleted(update, this.deletedContent, this.doc, this.context.limits)) {
       connection.close(CloseCode.DOCUMENT_DELETED)
       return
     }
