@@ -63,8 +63,7 @@ export function followMovedText(doc: Y.Doc, transaction: Y.Transaction, position
   const gone = textRun(struct, (item) => Y.isDeleted(transaction.deleteSet, item.id), deletedBefore)
   const offset = gone.offsetOf(struct) + (id.clock - struct.id.clock)
   let found: { run: ReturnType<typeof textRun>; at: number } | null = null
-  for (const start of insertedTextStarts(doc, transaction, insertedHere)) {
-    const run = textRun(start, insertedHere, (item) => item.deleted)
+  for (const run of insertedTextRuns(doc, transaction, insertedHere)) {
     const at = run.text.indexOf(gone.text)
     if (at < 0) continue
     if (found || run.text.indexOf(gone.text, at + 1) >= 0) return position
@@ -87,6 +86,7 @@ function textRun(item: Y.Item, belongs: (item: Y.Item) => boolean, invisible: (i
   for (let at: Y.Item | null = first; at !== null && (isText(at) || passable(at)); at = at.right) if (isText(at)) items.push(at)
   const strings = items.map((part) => (part.content as Y.ContentString).str)
   return {
+    items,
     text: strings.join(''),
     /** Where `part` starts in the run's text. */
     offsetOf(part: Y.Item): number {
@@ -105,9 +105,10 @@ function textRun(item: Y.Item, belongs: (item: Y.Item) => boolean, invisible: (i
   }
 }
 
-/** The first text item of each run of text `transaction` inserted (and did not delete again). */
-function* insertedTextStarts(doc: Y.Doc, transaction: Y.Transaction, insertedHere: (item: Y.Item) => boolean): Generator<Y.Item> {
-  const seen = new Set<Y.Item>()
+/** Each run of text `transaction` inserted (and did not delete again), once. */
+function* insertedTextRuns(doc: Y.Doc, transaction: Y.Transaction, insertedHere: (item: Y.Item) => boolean): Generator<ReturnType<typeof textRun>> {
+  // Items of the runs already given: a run is read once, from whichever of its items comes first.
+  const covered = new Set<Y.Item>()
   for (const [client, after] of transaction.afterState) {
     const before = transaction.beforeState.get(client) ?? 0
     if (after <= before) continue
@@ -120,16 +121,10 @@ function* insertedTextStarts(doc: Y.Doc, transaction: Y.Transaction, insertedHer
     }
     for (let index = first; index < structs.length; index++) {
       const struct = structs[index]
-      if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString) || !insertedHere(struct)) continue
-      // Its run's first text item: left past mark boundaries and deleted items to the first inserted text.
-      let start = struct
-      for (let at = struct.left; at !== null; at = at.left) {
-        if (at.content instanceof Y.ContentString && insertedHere(at)) start = at
-        else if (!(at.content instanceof Y.ContentFormat) && !at.deleted) break
-      }
-      if (seen.has(start)) continue
-      seen.add(start)
-      yield start
+      if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString) || !insertedHere(struct) || covered.has(struct)) continue
+      const run = textRun(struct, insertedHere, (item) => item.deleted)
+      for (const item of run.items) covered.add(item)
+      yield run
     }
   }
 }

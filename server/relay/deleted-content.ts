@@ -43,10 +43,9 @@ export function deletedStateVector(updates: readonly Uint8Array[], before?: Uint
  * document (`deleted`, decoded) that `doc` does not have.
  */
 export function offersDeletedContent(offered: Map<number, number>, deleted: Map<number, number>, doc: Y.Doc): boolean {
-  const current = Y.decodeStateVector(Y.encodeStateVector(doc))
   for (const [client, clock] of offered) {
     const gone = deleted.get(client)
-    if (gone !== undefined && Math.min(clock, gone) > (current.get(client) ?? 0)) return true
+    if (gone !== undefined && Math.min(clock, gone) > Y.getState(doc.store, client)) return true
   }
   return false
 }

@@ -1,5 +1,4 @@
 import type * as Y from 'yjs'
-import { CloseCode } from '../../shared/close-codes.ts'
 import type { DocumentStorage, VersionInfo } from '../storage/types.ts'
 import type { GrantedUser } from './grant.ts'
 import type { HookRunner } from './hooks.ts'
@@ -153,11 +152,7 @@ export function createDocumentAccess(
       registry.whileDeleting(name, async () => {
         const existed = await documentExists(name)
         const room = registry.get(name)
-        if (room) {
-          // No more joins or writes: what was not stored yet is dropped with the rest.
-          room.deleted = true
-          await registry.evict(room, CloseCode.DOCUMENT_DELETED, { force: true })
-        }
+        if (room) await registry.closeDeleted(room)
         // What the document held is kept (as a state vector), so that a browser's offline copy cannot bring it back.
         const stored = await storage.load(name)
         await storage.delete(name, stored.updates.length > 0 ? deletedStateVector(stored.updates, stored.deleted) : undefined)

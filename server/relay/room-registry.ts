@@ -29,11 +29,7 @@ export class RoomRegistry {
       ...context,
       onIdle: (room) => void this.unload(room),
       onBroken: (room) => this.reload(room),
-      onDeletedElsewhere: (room) => {
-        // As a delete here does: no more joins or writes, the connections told why.
-        room.deleted = true
-        void this.evict(room, CloseCode.DOCUMENT_DELETED, { force: true })
-      },
+      onDeletedElsewhere: (room) => void this.closeDeleted(room),
     }
   }
 
@@ -135,6 +131,15 @@ export class RoomRegistry {
     }
     if (options.force) return this.unload(room, { force: true })
     return room.idle ? this.unload(room) : Promise.resolve()
+  }
+
+  /**
+   * A deleted document's room: no more joins or writes (what was not stored
+   * yet is dropped with the rest), its connections closed with 4410, unloaded.
+   */
+  closeDeleted(room: Room): Promise<void> {
+    room.deleted = true
+    return this.evict(room, CloseCode.DOCUMENT_DELETED, { force: true })
   }
 
   /** Its copy may be half-changed: everyone reconnects to a fresh load. */
