@@ -28,6 +28,7 @@ import { markdownInputRules } from './input-rules.ts'
 import { placeholderPlugin } from './placeholder.ts'
 import { keepCaretWithOwnText } from './same-spot-typing.ts'
 import { undoStepsPlugin } from './undo-steps.ts'
+import { blockWindowPlugin } from './block-window.ts'
 import { editorKeymaps, keyBindings } from './keymap.ts'
 import { linkPopoverPlugin } from './link-popover.ts'
 import { buildCaret, buildSelection, refreshCaretsOnChange, renderPeople } from './presence.ts'
@@ -75,6 +76,15 @@ export interface CollabEditorOptions {
    * new controls or requests by upgrading; the demo app turns it on.
    */
   history?: boolean
+  /**
+   * Long documents lay out only the blocks near the screen and the
+   * selection, so typing stays within a frame however long the document is
+   * (client/block-window.ts). From how many top-level blocks (default 1,000),
+   * or `false` to lay out every block always. While it is on, the browser's
+   * find (Ctrl+F) and printing still see the whole document; assistive
+   * technology reads the blocks laid out, not those far from the screen.
+   */
+  windowing?: false | { fromBlocks?: number }
 }
 
 /** What `createCollabEditor` returns. */
@@ -155,6 +165,9 @@ export function createCollabEditor(place: HTMLElement, options: CollabEditorOpti
     state: EditorState.create({
       schema,
       plugins: [
+        // First: its view hides far blocks by index, so it must follow blocks added or removed before any
+        // other view reads the layout; and its keys (Ctrl+F, Ctrl+Home/End while windowed) come before the keymaps'.
+        ...(options.windowing === false ? [] : [blockWindowPlugin(options.windowing)]),
         // The mapping indexes the blocks' sizes, so the binding finds a position's block without walking the document (binding-positions.ts).
         ySyncPlugin(fragment, { mapping: new PositionIndexedMapping() }),
         yCursorPlugin(awareness, { cursorBuilder: buildCaret, selectionBuilder: buildSelection }),

@@ -6,7 +6,7 @@
  * The element runs at most one editor. Every lifecycle callback only asks for
  * a `reconcile()` in a microtask, which compares the editor the attributes
  * and connection call for with the one running and makes the difference: it
- * starts, restarts (`server`, `document`, `token`, `read-only`, `history`), renames
+ * starts, restarts (`server`, `document`, `token`, `read-only`, `history`, `full-layout`), renames
  * (`user-name`, `user-color`) or destroys. Callbacks arrive in many orders
  * (an upgrade reports every attribute and then the connection; a script may
  * set attributes before or after appending; a move is a disconnect and a
@@ -27,6 +27,8 @@ interface EditorConfig {
   readOnly: boolean
   /** The History button (`history` attribute). */
   history: boolean
+  /** Every block laid out always, however long the document (`full-layout` attribute; see `windowing`). */
+  fullLayout: boolean
 }
 
 /** Who is typing; changed on the running editor, without reconnecting. */
@@ -36,7 +38,7 @@ interface EditorUser {
 }
 
 const sameConfig = (a: EditorConfig, b: EditorConfig): boolean =>
-  a.server === b.server && a.document === b.document && a.token === b.token && a.readOnly === b.readOnly && a.history === b.history
+  a.server === b.server && a.document === b.document && a.token === b.token && a.readOnly === b.readOnly && a.history === b.history && a.fullLayout === b.fullLayout
 
 // Server-side rendering and Node import this module too (`collab-relay/client`
 // exports more than the element), where there is no HTMLElement to extend: the
@@ -44,7 +46,7 @@ const sameConfig = (a: EditorConfig, b: EditorConfig): boolean =>
 const ElementBase = (typeof HTMLElement === 'undefined' ? class {} : HTMLElement) as typeof HTMLElement
 
 export class CollabEditorElement extends ElementBase {
-  static observedAttributes = ['server', 'document', 'user-name', 'user-color', 'read-only', 'token', 'history']
+  static observedAttributes = ['server', 'document', 'user-name', 'user-color', 'read-only', 'token', 'history', 'full-layout']
   private running: { editor: CollabEditor; config: EditorConfig; user: EditorUser } | null = null
   private reconcileQueued = false
 
@@ -103,7 +105,7 @@ export class CollabEditorElement extends ElementBase {
     const server = this.getAttribute('server')
     const documentName = this.getAttribute('document')
     if (!server || !documentName) return null
-    return { server, document: documentName, token: this.getAttribute('token'), readOnly: this.hasAttribute('read-only'), history: this.hasAttribute('history') }
+    return { server, document: documentName, token: this.getAttribute('token'), readOnly: this.hasAttribute('read-only'), history: this.hasAttribute('history'), fullLayout: this.hasAttribute('full-layout') }
   }
 
   private wantedUser(): EditorUser {
@@ -117,6 +119,7 @@ export class CollabEditorElement extends ElementBase {
       user,
       readOnly: config.readOnly,
       history: config.history,
+      ...(config.fullLayout ? { windowing: false as const } : {}),
       token: config.token ?? undefined,
       onStatus: (status: EditorStatus) => this.dispatchEvent(new CustomEvent('status', { detail: status })),
     })
