@@ -99,6 +99,7 @@ class BlockWindow {
   private screen: { node: object; range: number; above: number } | null = null
   private suspended = false
   private frame = 0
+  private idle = 0
   private width = 0
   private readonly resizes: ResizeObserver | null
 
@@ -136,6 +137,15 @@ class BlockWindow {
     const { doc } = this.view.state
     const shown = this.shown
     if (!shown || shown.length !== this.ends.length) return false
+    // Blocks added or removed inside or after every range (Enter, a paste, a delete at the caret)
+    // leave each range's first block at its index: the sheet can stay as it is for now (what it
+    // shows shifts by the change at the ranges' far ends, off screen), since rewriting it makes
+    // the browser restyle every block. Its spaces are brought up to date once the page is idle.
+    if (shown.every(([from, to], r) => to <= doc.childCount && doc.child(from) === this.ends[r][0])) {
+      this.ends = shown.map(([from, to]) => [doc.child(from), doc.child(to - 1)] as const)
+      this.placeWhenIdle()
+      return true
+    }
     const ranges: Array<[number, number]> = []
     for (let r = 0; r < shown.length; r++) {
       const [first, last] = this.ends[r]
@@ -181,6 +191,8 @@ class BlockWindow {
 
   destroy(): void {
     cancelAnimationFrame(this.frame)
+    if (this.idle && typeof cancelIdleCallback === 'function') cancelIdleCallback(this.idle)
+    else clearTimeout(this.idle)
     document.removeEventListener('scroll', this.onScroll, { capture: true })
     this.resizes?.disconnect()
     this.sheet?.remove()
@@ -209,6 +221,15 @@ class BlockWindow {
     // Every hidden block's height depends on the width: lay them all out and measure again.
     if (this.shown) this.clear()
     this.schedule()
+  }
+
+  private placeWhenIdle(): void {
+    if (this.idle) return
+    const run = (): void => {
+      this.idle = 0
+      if (this.shown && !this.suspended && !this.view.isDestroyed) this.place()
+    }
+    this.idle = typeof requestIdleCallback === 'function' ? requestIdleCallback(run, { timeout: 2000 }) : window.setTimeout(run, 500)
   }
 
   private schedule(): void {
