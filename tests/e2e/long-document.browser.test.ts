@@ -212,6 +212,48 @@ describe('a long document', () => {
     expect(await position(before.middle)).toBe(was)
   })
 
+  it('takes blocks added and removed at the caret, and once idle keeps the page\'s height', async () => {
+    const { page, writer } = await openLong('long-enter')
+    await poll(() => laidOut(page)).toBeLessThan(200)
+    await page.evaluate(() => scrollTo(0, document.documentElement.scrollHeight / 2))
+    await poll(() => onScreen(page)).toEqual({ middle: expect.any(Number) as unknown as number, covered: true })
+    // The page's height against the same page with the window's style sheet switched off for a moment
+    // (printing would change the width, and so make the window measure everything again).
+    const difference = (): Promise<number> =>
+      page.evaluate(() => {
+        const sheet = [...document.querySelectorAll('style')].find((style) => style.textContent?.includes('[data-block-window='))!
+        const windowed = document.documentElement.scrollHeight
+        sheet.disabled = true
+        const whole = document.documentElement.scrollHeight
+        sheet.disabled = false
+        return windowed - whole
+      })
+    const before = await difference()
+    expect(Math.abs(before)).toBeLessThan(20)
+    await page.mouse.click(500, 100)
+    for (let i = 0; i < 10; i++) await page.keyboard.press('Enter')
+    await poll(async () => writer.fragment.length).toBe(PARAGRAPHS + 10)
+    await page.keyboard.type('after')
+    await poll(async () => writer.fragment.toArray().some((_, index) => writer.text(index).startsWith('after'))).toBe(true)
+    // Twelve paragraphs of text taken out below the caret: blocks that were hidden come into the
+    // shown ones, and the space that stood in for them must shrink (by about 450 px) once idle.
+    await page.evaluate(() => {
+      const { view } = window.collabEditor
+      const { doc, selection } = view.state
+      const $caret = selection.$head
+      // From the start of the block after the caret's to the start of the 13th after it.
+      const from = $caret.after(1) + 1
+      let to = from
+      for (let i = 0; i < 12; i++) to += doc.child($caret.index(0) + 1 + i).nodeSize
+      const TextSelection = selection.constructor as unknown as { create(doc: unknown, anchor: number, head: number): never }
+      view.dispatch(view.state.tr.setSelection(TextSelection.create(doc, from, to)))
+    })
+    await page.keyboard.press('Delete')
+    await poll(async () => writer.fragment.length).toBe(PARAGRAPHS - 2)
+    expect((await onScreen(page)).covered).toBe(true)
+    await poll(async () => Math.abs((await difference()) - before)).toBeLessThan(20)
+  })
+
   it('lays out everything for the browser\'s find (Ctrl+F) until the next click, and keeps a short document whole', async () => {
     const { page } = await openLong('long-find')
     await poll(() => laidOut(page)).toBeLessThan(200)
