@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { blockAt, isShown, topOf, mergeRanges, planWindow, windowCss, type BlockSize } from './block-window-plan.ts'
+import { isShown, mergeRanges, planWindow, windowCss, type BlockSize } from './block-window-plan.ts'
 
 const even = (count: number, step = 50, box = 38): BlockSize[] => Array.from({ length: count }, () => ({ step, box }))
 
@@ -39,13 +39,6 @@ describe('planWindow', () => {
   })
 })
 
-describe('blockAt', () => {
-  it('finds the block at a height, clamped to the document', () => {
-    expect([-5, 9, 10, 59, 60, 99_999].map((y) => blockAt(even(10), 10, y))).toEqual([0, 0, 0, 0, 1, 9])
-    expect([0, 1, 9].map((index) => topOf(even(10), 10, index))).toEqual([10, 60, 460])
-  })
-})
-
 describe('mergeRanges and isShown', () => {
   it('sorts, joins overlapping and touching ranges, and drops empty ones', () => {
     expect(mergeRanges([[5, 8], [0, 2], [2, 3], [7, 9], [4, 4]], 1)).toEqual([[0, 3], [5, 9]])
@@ -66,17 +59,18 @@ describe('windowCss', () => {
     const sizes = even(100, 50, 38)
     const css = windowCss(scope, [[20, 30], [60, 61]], sizes, 7)
     // nth-child counts from 1.
-    expect(css).toContain(`${scope} > :nth-child(n+1):nth-child(-n+20),\n${scope} > :nth-child(n+31):nth-child(-n+60),\n${scope} > :nth-child(n+62):nth-child(-n+100) { display: none !important; }`)
+    const nth = (position: string | number) => `:nth-child(${position} of :not(.ProseMirror-widget))`
+    expect(css).toContain(`${scope} > ${nth('n+1')}${nth('-n+20')},\n${scope} > ${nth('n+31')}${nth('-n+60')},\n${scope} > ${nth('n+62')}${nth('-n+100')} { display: none !important; }`)
     // Before the first shown block: the lead and 20 steps.
-    expect(css).toContain(`${scope} > :nth-child(21) { margin-top: 1007px !important; }`)
+    expect(css).toContain(`${scope} > ${nth(21)} { margin-top: 1007px !important; }`)
     // After block 29: its gap below (50 - 38) and 30 steps.
-    expect(css).toContain(`${scope} > :nth-child(61) { margin-top: 1512px !important; }`)
-    // The run to the end sits below block 60, the 61st child.
-    expect(css).toContain(`${scope} > :nth-child(61) { margin-bottom: 1962px !important; }`)
+    expect(css).toContain(`${scope} > ${nth(61)} { margin-top: 1512px !important; }`)
+    // The run to the end sits below block 60, the 61st block.
+    expect(css).toContain(`${scope} > ${nth(61)} { margin-bottom: 1962px !important; }`)
     expect(css.startsWith('@media screen {')).toBe(true)
   })
 
   it('names a single hidden block by itself', () => {
-    expect(windowCss(scope, [[1, 10]], even(10), 0)).toContain(`${scope} > :nth-child(1) { display: none !important; }`)
+    expect(windowCss(scope, [[1, 10]], even(10), 0)).toContain(`${scope} > :nth-child(1 of :not(.ProseMirror-widget)) { display: none !important; }`)
   })
 })

@@ -91,16 +91,6 @@ export function mergeRanges(ranges: ReadonlyArray<readonly [number, number]>, mi
   return merged
 }
 
-/** The block at `y` (from the editor's content top), clamped to the document. */
-export function blockAt(sizes: readonly BlockSize[], lead: number, y: number): number {
-  let top = lead
-  for (let i = 0; i < sizes.length; i++) {
-    top += sizes[i].step
-    if (top > y) return i
-  }
-  return sizes.length - 1
-}
-
 /** True when block `index` is in one of the ranges. */
 export function isShown(ranges: Ranges, index: number): boolean {
   return ranges.some(([from, to]) => index >= from && index < to)
@@ -123,22 +113,22 @@ export function windowCss(scope: string, ranges: Ranges, sizes: readonly BlockSi
   const hidden: string[] = []
   const spacers: string[] = []
   for (const { from: g0, to: g1, space } of gapsOf(ranges, sizes, lead)) {
-    hidden.push(g1 - g0 === 1 ? `${scope} > :nth-child(${g0 + 1})` : `${scope} > :nth-child(n+${g0 + 1}):nth-child(-n+${g1})`)
+    hidden.push(g1 - g0 === 1 ? `${scope} > ${nth(g0 + 1)}` : `${scope} > ${nth(`n+${g0 + 1}`)}${nth(`-n+${g1}`)}`)
     const px = `${Math.round(space * 100) / 100}px`
-    if (g1 < count) spacers.push(`${scope} > :nth-child(${g1 + 1}) { margin-top: ${px} !important; }`)
-    else if (g0 > 0) spacers.push(`${scope} > :nth-child(${g0}) { margin-bottom: ${px} !important; }`)
+    if (g1 < count) spacers.push(`${scope} > ${nth(g1 + 1)} { margin-top: ${px} !important; }`)
+    else if (g0 > 0) spacers.push(`${scope} > ${nth(g0)} { margin-bottom: ${px} !important; }`)
   }
   if (hidden.length === 0) return ''
   // The page keeps its place by itself (block-window.ts): the browser's scroll anchoring would move it a second time.
   return `@media screen {\n${scope} { overflow-anchor: none; }\n${hidden.join(',\n')} { display: none !important; }\n${spacers.join('\n')}\n}\n`
 }
 
-/** How far down the editor's content block `index` starts, with every block laid out. */
-export function topOf(sizes: readonly BlockSize[], lead: number, index: number): number {
-  let top = lead
-  for (let i = 0; i < index; i++) top += sizes[i].step
-  return top
-}
+/**
+ * The blocks counted `an+b` among the editor's children that are blocks: a
+ * ProseMirror widget between blocks (someone's caret beside an image, the
+ * gap cursor) is an element too, and must not shift the count.
+ */
+const nth = (position: number | string): string => `:nth-child(${position} of :not(.ProseMirror-widget))`
 
 /** The hidden runs between the ranges, each with the space that stands in for it. */
 function gapsOf(ranges: Ranges, sizes: readonly BlockSize[], lead: number): Array<{ from: number; to: number; space: number }> {

@@ -3,21 +3,25 @@
  * (why: block-window-plan.ts). ProseMirror keeps rendering every block, so
  * its DOM, positions and selection work as always; a style sheet of this
  * plugin's own takes the far blocks out of layout by their index among the
- * editor's children and leaves their height as margins. Nothing here
- * touches the document or the editor's DOM, so nothing can be lost: at
- * worst a hidden block shows late.
+ * editor's blocks and leaves their height as margins. Nothing here touches
+ * the document or the editor's DOM, so nothing can be lost: at worst a
+ * hidden block shows late.
  *
- * The window follows scrolling, resizing and the selection. What the browser
- * would do across hidden blocks is done for it or handed back to it:
- * Ctrl+Home/End (Cmd+↑/↓) move the selection in the model; Ctrl+F lays
- * everything out again until the next key or click in the editor, so the
- * browser's find sees all the text; printing lays out everything (the sheet
- * is for screens only).
+ * The window follows scrolling, resizing, the selection and changes to the
+ * document, and keeps what is on screen in place when blocks above it come,
+ * go or change (the browser's scroll anchoring cannot see blocks that are
+ * not laid out, so it is off in the editor while the window is on). What the
+ * browser would do across hidden blocks is done for it or handed back to
+ * it: Ctrl+Home/End (Cmd+↑/↓) move the selection in the model; Ctrl+F lays
+ * everything out until the next key or click, so the browser's find sees all
+ * the text; printing lays out everything (the sheet is for screens only).
  */
+import type { Node } from 'prosemirror-model'
 import { Plugin, Selection, TextSelection, type EditorState } from 'prosemirror-state'
 import type { EditorView } from 'prosemirror-view'
-import type { Node } from 'prosemirror-model'
-import { blockAt, isShown, mergeRanges, planWindow, topOf, windowCss, type BlockSize, type Ranges } from './block-window-plan.ts'
+import { blockChange, mapBlock } from './block-window-changes.ts'
+import { blockElements, scrollerOf, visibleArea } from './block-window-dom.ts'
+import { isShown, mergeRanges, planWindow, windowCss, type BlockSize, type Ranges } from './block-window-plan.ts'
 
 export interface BlockWindowOptions {
   /** From how many top-level blocks the window is used. Default 1,000. */
@@ -27,11 +31,13 @@ export interface BlockWindowOptions {
 const DEFAULT_FROM_BLOCKS = 1000
 /** Shown around the screen and the selection: at least this, or the screen's height. */
 const MIN_MARGIN_PX = 600
-let nextId = 0
+const MODIFIERS = new Set(['Control', 'Meta', 'Shift', 'Alt'])
+const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform)
 
 export function blockWindowPlugin(options: BlockWindowOptions = {}): Plugin {
   const fromBlocks = Math.max(2, options.fromBlocks ?? DEFAULT_FROM_BLOCKS)
-  const id = String(++nextId)
+  // Random, not counted: two copies of this module on one page must not share a scope.
+  const id = Math.random().toString(36).slice(2, 10)
   let window: BlockWindow | null = null
   return new Plugin({
     view(view) {
@@ -40,63 +46,23 @@ export function blockWindowPlugin(options: BlockWindowOptions = {}): Plugin {
     },
     props: {
       attributes: { 'data-block-window': id },
-      handleKeyDown(view, event) {
-        return window?.keyDown(view, event) ?? false
-      },
-      handleDOMEvents: {
-        mousedown() {
-          window?.resume()
-          return false
-        },
-      },
+      handleKeyDown: (view, event) => window?.jumpKey(view, event) ?? false,
     },
   })
 }
 
-/** The index of top-level block `node` in `doc`, searched outwards from `near`; -1 when it is not there. */
-function indexNear(doc: Node, node: object, near: number): number {
-  const count = doc.childCount
-  for (let distance = 0; distance < count; distance++) {
-    const below = near + distance
-    const above = near - distance
-    if (below < count && doc.child(below) === node) return below
-    if (above >= 0 && above < count && doc.child(above) === node) return above
-    if (below >= count && above < 0) break
-  }
-  return -1
-}
-
-/** Scrolls what scrolls the editor (its nearest scrolling ancestor, else the page) by `dy` pixels. */
-function scrollPage(dom: HTMLElement, dy: number): void {
-  if (dy === 0) return
-  for (let node = dom.parentElement; node && node !== document.body && node !== document.documentElement; node = node.parentElement) {
-    const overflow = getComputedStyle(node).overflowY
-    if ((overflow === 'auto' || overflow === 'scroll') && node.scrollHeight > node.clientHeight) {
-      node.scrollTop += dy
-      return
-    }
-  }
-  const page = document.scrollingElement ?? document.documentElement
-  page.scrollTop += dy
-}
-
-const MODIFIERS = new Set(['Control', 'Meta', 'Shift', 'Alt'])
-const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform)
-
 class BlockWindow {
   private readonly scope: string
-  private readonly sizes = new WeakMap<object, BlockSize>()
+  private readonly sizes = new WeakMap<Node, BlockSize>()
   /** Averages of what was measured: the size of a block never seen. */
   private average: BlockSize = { step: 40, box: 28 }
   private lead = 0
   private sheet: HTMLStyleElement | null = null
   private css = ''
-  /** What the sheet shows; null while everything is laid out. */
+  /** What the sheet shows, by block index; null while everything is laid out. */
   private shown: Ranges | null = null
-  /** The first and last block of each shown range: where the ranges are once blocks are added or removed. */
-  private ends: Array<readonly [object, object]> = []
-  /** A block on screen when the window was last placed, its range, and how far down the editor that range starts. */
-  private screen: { node: object; range: number; above: number } | null = null
+  /** The first block on screen, and where its top was in the scrolled content: kept there when what is above it changes. */
+  private anchor: { index: number; y: number } | null = null
   private suspended = false
   private frame = 0
   private idle = 0
@@ -110,6 +76,9 @@ class BlockWindow {
   ) {
     this.scope = `[data-block-window="${id}"]`
     document.addEventListener('scroll', this.onScroll, { capture: true, passive: true })
+    // On the document, not the editor: find must work in a read-only editor and with the focus elsewhere.
+    document.addEventListener('keydown', this.onKey, true)
+    document.addEventListener('pointerdown', this.resume, true)
     this.resizes = typeof ResizeObserver === 'undefined' ? null : new ResizeObserver(this.onResize)
     this.resizes?.observe(view.dom)
     this.schedule()
@@ -125,59 +94,77 @@ class BlockWindow {
       if (doc.childCount >= this.fromBlocks) this.schedule()
       return
     }
-    // Blocks added or removed move the index of every block after them, and the sheet hides by index:
-    // the same blocks are shown again at their new indices now, before anything paints.
-    if (doc.childCount !== previous.doc.childCount && !this.follow()) this.place()
+    if (doc !== previous.doc) this.follow(previous.doc)
     // The selection's blocks are shown before ProseMirror scrolls to them (it does, after the plugin views).
     if (!this.selectionShown(view.state)) this.place()
   }
 
-  /** Shows the blocks shown before at their indices in the changed document; false when none of them is left. */
-  private follow(): boolean {
-    const { doc } = this.view.state
+  /**
+   * After a change, shows the same blocks at their new indices (the sheet
+   * hides by index) and keeps the block at the top of the screen where it was.
+   */
+  private follow(before: Node): void {
+    const change = blockChange(before, this.view.state.doc)
     const shown = this.shown
-    if (!shown || shown.length !== this.ends.length) return false
-    // Blocks added or removed inside or after every range (Enter, a paste, a delete at the caret)
-    // leave each range's first block at its index: the sheet can stay as it is for now (what it
-    // shows shifts by the change at the ranges' far ends, off screen), since rewriting it makes
-    // the browser restyle every block. Its spaces are brought up to date once the page is idle.
-    if (shown.every(([from, to], r) => to <= doc.childCount && doc.child(from) === this.ends[r][0])) {
-      this.ends = shown.map(([from, to]) => [doc.child(from), doc.child(to - 1)] as const)
+    if (!change || !shown) return
+    const count = this.view.state.doc.childCount
+    const moved = shown.map(([from, to]) => [mapBlock(change, from, 'start'), mapBlock(change, to - 1, 'end') + 1] as [number, number])
+    if (moved.every(([from], r) => from === shown[r][0]) && shown[shown.length - 1][1] <= count) {
+      // Every range starts where it did (Enter, a paste, a delete at the caret): the sheet can stay
+      // as it is for now, since rewriting it restyles every block. What it shows shifts by the change
+      // at the ranges' far ends, off screen; the window is placed again once the page is idle.
       this.placeWhenIdle()
-      return true
+      this.schedule()
+    } else {
+      const ranges = mergeRanges(
+        moved.filter(([from, to]) => from >= 0 && to > from),
+        1,
+      )
+      if (ranges.length === 0) return this.place()
+      this.apply(ranges, this.currentSizes())
     }
-    const ranges: Array<[number, number]> = []
-    for (let r = 0; r < shown.length; r++) {
-      const [first, last] = this.ends[r]
-      const from = indexNear(doc, first, shown[r][0])
-      const to = indexNear(doc, last, shown[r][1] - 1)
-      // A range whose end blocks are gone keeps what is left of it; one with both gone goes.
-      if (from < 0 && to < 0) continue
-      if (from >= 0 && to >= 0 && to < from) return false
-      ranges.push([from < 0 ? to : from, (to < 0 ? from : to) + 1])
-    }
-    if (ranges.length === 0) return false
-    const merged = mergeRanges(ranges, 1)
-    // What the screen shows stays where it is: the page scrolls by as much as what is above it grew or
-    // shrank (the browser's scroll anchoring would do this, but cannot see blocks added or removed while hidden).
-    const screen = this.screen
-    const at = screen ? indexNear(doc, screen.node, shown[screen.range][0]) : -1
-    const before = screen?.above ?? 0
-    this.apply(merged, this.currentSizes(), at)
-    if (this.screen && at >= 0) scrollPage(this.view.dom, this.screen.above - before)
-    this.schedule()
-    return true
+    const anchor = this.anchor
+    if (!anchor) return
+    const index = mapBlock(change, anchor.index)
+    this.anchor = index < 0 ? null : { index, y: anchor.y }
+    // The block itself changed: note another one once this change is laid out.
+    if (index < 0) this.schedule()
+    // Only a change above the block at the top of the screen moves it.
+    if (index >= 0 && change.start < anchor.index) this.keepAnchor()
   }
 
-  /** Ctrl+Home/End move in the model (the browser would stop at the window's edge); Ctrl+F lays everything out for find. */
-  keyDown(view: EditorView, event: KeyboardEvent): boolean {
-    const mod = isMac ? event.metaKey : event.ctrlKey
-    if (mod && !event.altKey && (event.key === 'f' || event.key === 'F' || event.key === 'g')) {
-      this.suspend()
-      return false
+  /** Scrolls so that the anchor block is where it was in the scrolled content. */
+  private keepAnchor(): void {
+    const anchor = this.anchor
+    const element = anchor && blockElements(this.view.dom, this.view.state.doc.childCount)[anchor.index]
+    // Without scroll anchoring (Safari), ProseMirror keeps the scroll position around an update itself.
+    if (!anchor || !element || this.view.dom.style.overflowAnchor == null) return
+    const scroller = scrollerOf(this.view.dom)
+    const moved = element.getBoundingClientRect().top + scroller.scrollTop - anchor.y
+    if (Math.abs(moved) >= 0.5) scroller.scrollTop += moved
+  }
+
+  /** Notes the first laid-out block on screen and where its top is in the scrolled content. */
+  private noteAnchor(): void {
+    const shown = this.shown
+    if (!shown) return
+    const screen = visibleArea(this.view.dom)
+    const blocks = blockElements(this.view.dom, this.view.state.doc.childCount)
+    const scrollTop = scrollerOf(this.view.dom).scrollTop
+    for (const [from, to] of shown) {
+      for (let i = from; i < to && i < blocks.length; i++) {
+        const rect = blocks[i].getBoundingClientRect()
+        if (rect.height === 0 || rect.bottom <= screen.top) continue
+        this.anchor = rect.top < screen.bottom ? { index: i, y: rect.top + scrollTop } : null
+        return
+      }
     }
-    // A modifier pressed on its way to Ctrl+F (or Ctrl+G, find again) is not the end of finding.
-    if (!MODIFIERS.has(event.key)) this.resume()
+    this.anchor = null
+  }
+
+  /** Ctrl+Home/End (Cmd+↑/↓) go to the ends in the model: the browser would stop at the window's edge. */
+  jumpKey(view: EditorView, event: KeyboardEvent): boolean {
+    const mod = isMac ? event.metaKey : event.ctrlKey
     if (!this.shown || !mod || event.altKey) return false
     const toStart = isMac ? event.key === 'ArrowUp' : event.key === 'Home'
     const toEnd = isMac ? event.key === 'ArrowDown' : event.key === 'End'
@@ -189,29 +176,34 @@ class BlockWindow {
     return true
   }
 
-  destroy(): void {
-    cancelAnimationFrame(this.frame)
-    if (this.idle && typeof cancelIdleCallback === 'function') cancelIdleCallback(this.idle)
-    else clearTimeout(this.idle)
-    document.removeEventListener('scroll', this.onScroll, { capture: true })
-    this.resizes?.disconnect()
-    this.sheet?.remove()
+  /** Ctrl+F (and Ctrl+G, find again) lay everything out: the browser's find looks through laid-out text only. */
+  private readonly onKey = (event: KeyboardEvent): void => {
+    const mod = isMac ? event.metaKey : event.ctrlKey
+    if (mod && !event.altKey && (event.key === 'f' || event.key === 'F' || event.key === 'g')) {
+      this.suspended = true
+      this.clear()
+    } else if (!MODIFIERS.has(event.key)) this.resume()
   }
 
-  /** Lays everything out until the next key or click in the editor: the browser's find looks through laid-out text only. */
-  private suspend(): void {
-    this.suspended = true
-    this.clear()
-  }
-
-  resume(): void {
+  private readonly resume = (): void => {
     if (!this.suspended) return
     this.suspended = false
     this.schedule()
   }
 
+  destroy(): void {
+    cancelAnimationFrame(this.frame)
+    if (this.idle && typeof cancelIdleCallback === 'function') cancelIdleCallback(this.idle)
+    else clearTimeout(this.idle)
+    document.removeEventListener('scroll', this.onScroll, { capture: true })
+    document.removeEventListener('keydown', this.onKey, true)
+    document.removeEventListener('pointerdown', this.resume, true)
+    this.resizes?.disconnect()
+    this.sheet?.remove()
+  }
+
   private readonly onScroll = (): void => {
-    if (this.shown && !this.frame) this.frame = requestAnimationFrame(this.onFrame)
+    if (this.shown) this.schedule()
   }
 
   private readonly onResize = (): void => {
@@ -223,6 +215,10 @@ class BlockWindow {
     this.schedule()
   }
 
+  private schedule(): void {
+    if (!this.frame) this.frame = requestAnimationFrame(this.onFrame)
+  }
+
   private placeWhenIdle(): void {
     if (this.idle) return
     const run = (): void => {
@@ -232,29 +228,25 @@ class BlockWindow {
     this.idle = typeof requestIdleCallback === 'function' ? requestIdleCallback(run, { timeout: 2000 }) : window.setTimeout(run, 500)
   }
 
-  private schedule(): void {
-    if (!this.frame) this.frame = requestAnimationFrame(this.onFrame)
-  }
-
   private readonly onFrame = (): void => {
     this.frame = 0
     if (this.suspended || this.view.isDestroyed || this.view.state.doc.childCount < this.fromBlocks * (this.shown ? 0.9 : 1)) return
     if (!this.shown || this.screenNearEdge()) this.place()
+    else this.noteAnchor()
   }
 
   /** True when the screen has come within half a margin of what is laid out around it. */
   private screenNearEdge(): boolean {
     const shown = this.shown
-    const children = this.view.dom.children
     if (!shown) return true
-    const screen = this.visibleArea()
-    if (!screen) return false
+    const count = this.view.state.doc.childCount
+    const blocks = blockElements(this.view.dom, count)
+    const screen = visibleArea(this.view.dom)
     const margin = this.margin(screen)
     for (const [from, to] of shown) {
-      const top = children[from]?.getBoundingClientRect()
-      const bottom = children[to - 1]?.getBoundingClientRect()
+      const top = blocks[from]?.getBoundingClientRect()
+      const bottom = blocks[to - 1]?.getBoundingClientRect()
       if (!top || !bottom || top.top > screen.bottom || bottom.bottom < screen.top) continue
-      const count = this.view.state.doc.childCount
       return (from > 0 && top.top > screen.top - margin / 2) || (to < count && bottom.bottom < screen.bottom + margin / 2)
     }
     return true
@@ -271,34 +263,36 @@ class BlockWindow {
   private place(): void {
     const { view } = this
     const { doc, selection } = view.state
-    const children = view.dom.children
-    // A widget between blocks (the gap cursor) shifts the children's indices: wait until it is gone.
-    if (children.length !== doc.childCount || view.dom.getClientRects().length === 0) return
-    const screen = this.visibleArea()
-    const reference = screen && this.measure(screen.top)
-    if (!reference || !screen) return
+    const blocks = blockElements(view.dom, doc.childCount)
+    if (blocks.length !== doc.childCount || view.dom.getClientRects().length === 0) return
+    const screen = visibleArea(view.dom)
+    const reference = this.measure(blocks, screen.top)
+    if (!reference) return
     const sizes = this.currentSizes()
     let referenceTop = this.lead
     for (let i = 0; i < reference.index; i++) referenceTop += sizes[i].step
     // The screen in the coordinates of a fully laid-out editor, placed by a block that is laid out now.
     const offset = referenceTop - reference.top
     const last = doc.childCount - 1
+    const margin = this.margin(screen)
     const ranges = planWindow({
       sizes,
       lead: this.lead,
       visibleTop: screen.top + offset,
       visibleBottom: screen.bottom + offset,
-      margin: this.margin(screen),
+      margin,
       keep: [Math.min(last, selection.$anchor.index(0)), Math.min(last, selection.$head.index(0))],
       minGap: 8,
     })
+    this.apply(ranges, sizes)
     // The reference is on screen unless the page was scrolled past everything laid out (then the screen shows only space).
-    const onScreen = reference.top >= screen.top - this.margin(screen) && reference.top <= screen.bottom && isShown(ranges, reference.index)
-    this.apply(ranges, sizes, onScreen ? reference.index : blockAt(sizes, this.lead, screen.top + offset))
-    if (!onScreen) return
-    // Blocks laid out again above the screen take their real height, not the estimate their space had: keep the screen's block in place.
-    const moved = children[reference.index].getBoundingClientRect().top - reference.top
-    if (Math.abs(moved) >= 1) scrollPage(view.dom, moved)
+    const onScreen = reference.top >= screen.top - margin && reference.top <= screen.bottom && isShown(ranges, reference.index)
+    if (onScreen) {
+      // Blocks laid out again above the screen take their real height, not the estimate their space had: keep the screen's block in place.
+      const moved = blocks[reference.index].getBoundingClientRect().top - reference.top
+      if (Math.abs(moved) >= 0.5) scrollerOf(view.dom).scrollTop += moved
+    }
+    this.noteAnchor()
   }
 
   /** Every block's size as last measured, or the average for one never laid out. */
@@ -309,13 +303,8 @@ class BlockWindow {
     return sizes
   }
 
-  /** Shows `ranges`; `onScreen` is a block on screen (-1: unknown), by which the page keeps its place when blocks come or go. */
-  private apply(ranges: Ranges, sizes: readonly BlockSize[], onScreen: number): void {
-    const { doc } = this.view.state
+  private apply(ranges: Ranges, sizes: readonly BlockSize[]): void {
     this.shown = ranges
-    this.ends = ranges.map(([from, to]) => [doc.child(from), doc.child(to - 1)] as const)
-    const range = ranges.findIndex(([from, to]) => onScreen >= from && onScreen < to)
-    this.screen = range < 0 ? null : { node: doc.child(onScreen), range, above: topOf(sizes, this.lead, ranges[range][0]) }
     const css = windowCss(this.scope, ranges, sizes, this.lead)
     if (css === this.css) return
     this.css = css
@@ -329,8 +318,7 @@ class BlockWindow {
 
   private clear(): void {
     this.shown = null
-    this.ends = []
-    this.screen = null
+    this.anchor = null
     this.css = ''
     if (this.sheet) this.sheet.textContent = ''
   }
@@ -339,9 +327,8 @@ class BlockWindow {
    * Reads the size of every laid-out block (all of them the first time) and
    * returns the one whose top is nearest `screenTop`, to place the window by.
    */
-  private measure(screenTop: number): { index: number; top: number } | null {
+  private measure(blocks: ArrayLike<Element>, screenTop: number): { index: number; top: number } | null {
     const { doc } = this.view.state
-    const children = this.view.dom.children
     const count = doc.childCount
     const ranges = this.shown ?? [[0, count] as const]
     const dom = this.view.dom
@@ -356,7 +343,7 @@ class BlockWindow {
     for (const [from, to] of ranges) {
       let previous: { index: number; top: number; box: number } | null = null
       for (let i = from; i < Math.min(to, count); i++) {
-        const rects = children[i].getClientRects()
+        const rects = blocks[i].getClientRects()
         if (rects.length === 0) {
           previous = null
           continue
@@ -377,20 +364,6 @@ class BlockWindow {
     }
     if (measured > 0) this.average = { step: steps / measured, box: boxes / measured }
     return reference
-  }
-
-  /** What of the editor is on screen: the viewport, clipped by every scrolling ancestor. Null when none of it is. */
-  private visibleArea(): { top: number; bottom: number } | null {
-    let top = 0
-    let bottom = document.documentElement.clientHeight || innerHeight
-    for (let node = this.view.dom.parentElement; node && node !== document.body && node !== document.documentElement; node = node.parentElement) {
-      const overflow = getComputedStyle(node).overflowY
-      if (overflow !== 'auto' && overflow !== 'scroll' && overflow !== 'hidden') continue
-      const rect = node.getBoundingClientRect()
-      top = Math.max(top, rect.top)
-      bottom = Math.min(bottom, rect.bottom)
-    }
-    return bottom > top ? { top, bottom } : { top, bottom: top + 1 }
   }
 
   private margin(screen: { top: number; bottom: number }): number {
