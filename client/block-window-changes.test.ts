@@ -34,7 +34,12 @@ describe('blockChange and mapBlock', () => {
     const after = doc([...blocks.slice(0, 2), ...blocks.slice(6)])
     const change = blockChange(before, after)!
     expect(change).toEqual({ start: 2, end: 6, shift: -4 })
-    expect([mapBlock(change, 1), mapBlock(change, 3, 'start'), mapBlock(change, 3, 'end'), mapBlock(change, 6)]).toEqual([1, -1, -1, 2])
+    expect([mapBlock(change, 1), mapBlock(change, 3), mapBlock(change, 3, 'start'), mapBlock(change, 3, 'end'), mapBlock(change, 6)]).toEqual([1, -1, 2, 1, 2])
+    // A range that straddles the deletion keeps what is left of it; one inside it becomes empty.
+    const range = (from: number, to: number) => [mapBlock(change, from, 'start'), mapBlock(change, to - 1, 'end') + 1]
+    expect([range(0, 4), range(3, 5), range(4, 9)]).toEqual([[0, 2], [2, 2], [2, 5]])
+    const fromStart = blockChange(before, doc(blocks.slice(3)))!
+    expect([mapBlock(fromStart, 0, 'start'), mapBlock(fromStart, 2, 'end')]).toEqual([0, -1])
   })
 
   it('sees a block moved down as a replaced run, and an Enter splitting a block', () => {

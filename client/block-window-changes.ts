@@ -48,14 +48,17 @@ function blockAt(doc: Node, pos: number, after: boolean): number {
 }
 
 /**
- * Where old block `index` is after the change; for a replaced block, -1 or
- * (with `clamp`) the nearest of the blocks that replaced it, `start` side or
- * end side (-1 when nothing replaced them).
+ * Where old block `index` is after the change. A replaced block gives -1,
+ * or with `clamp` the first (`start`) or last (`end`) of the blocks that
+ * took its place; when nothing did (a deletion), the block after the gap
+ * (`start`) or the one before it (`end`, -1 at the document's start). A
+ * range mapped with `start` at its first block and `end` at its last is
+ * then empty exactly when all of it was deleted.
  */
 export function mapBlock(change: BlockChange, index: number, clamp?: 'start' | 'end'): number {
   if (index < change.start) return index
   if (index >= change.end) return index + change.shift
+  if (!clamp) return -1
   const endAfter = change.end + change.shift
-  if (!clamp || endAfter <= change.start) return -1
   return clamp === 'start' ? change.start : endAfter - 1
 }

@@ -108,22 +108,25 @@ class BlockWindow {
     const shown = this.shown
     if (!change || !shown) return
     const count = this.view.state.doc.childCount
+    const anchor = this.anchor
     const moved = shown.map(([from, to]) => [mapBlock(change, from, 'start'), mapBlock(change, to - 1, 'end') + 1] as [number, number])
-    if (moved.every(([from], r) => from === shown[r][0]) && shown[shown.length - 1][1] <= count) {
-      // Every range starts where it did (Enter, a paste, a delete at the caret): the sheet can stay
-      // as it is for now, since rewriting it restyles every block. What it shows shifts by the change
-      // at the ranges' far ends, off screen; the window is placed again once the page is idle.
+    const below = !anchor || change.start >= anchor.index
+    if (below && moved.every(([from], r) => from === shown[r][0]) && shown[shown.length - 1][1] <= count) {
+      // A change at or below the top of the screen (Enter, a paste, a delete at the caret) that leaves
+      // every range starting where it did: the sheet can stay as it is for now, since rewriting it
+      // restyles every block. What it shows shifts by the change below it, as any page's content
+      // does; the window is placed again once the page is idle.
       this.placeWhenIdle()
-      this.schedule()
     } else {
       const ranges = mergeRanges(
-        moved.filter(([from, to]) => from >= 0 && to > from),
+        moved.filter(([from, to]) => from >= 0 && from < count && to > from),
         1,
       )
       if (ranges.length === 0) return this.place()
       this.apply(ranges, this.currentSizes())
     }
-    const anchor = this.anchor
+    // Blocks that moved onto the screen may be hidden: the next frame checks.
+    this.schedule()
     if (!anchor) return
     const index = mapBlock(change, anchor.index)
     this.anchor = index < 0 ? null : { index, y: anchor.y }
@@ -137,8 +140,9 @@ class BlockWindow {
   private keepAnchor(): void {
     const anchor = this.anchor
     const element = anchor && blockElements(this.view.dom, this.view.state.doc.childCount)[anchor.index]
-    // Without scroll anchoring (Safari), ProseMirror keeps the scroll position around an update itself.
-    if (!anchor || !element || this.view.dom.style.overflowAnchor == null) return
+    // Without scroll anchoring (Safari), ProseMirror keeps the scroll position around an update itself;
+    // with nothing hidden, the browser's own anchoring is on again.
+    if (!anchor || !element || !this.css || element.getClientRects().length === 0 || this.view.dom.style.overflowAnchor == null) return
     const scroller = scrollerOf(this.view.dom)
     const moved = element.getBoundingClientRect().top + scroller.scrollTop - anchor.y
     if (Math.abs(moved) >= 0.5) scroller.scrollTop += moved
@@ -176,10 +180,10 @@ class BlockWindow {
     return true
   }
 
-  /** Ctrl+F (and Ctrl+G, find again) lay everything out: the browser's find looks through laid-out text only. */
+  /** Ctrl+F (and Ctrl+G, Ctrl+Shift+G, F3: find again) lay everything out: the browser's find looks through laid-out text only. */
   private readonly onKey = (event: KeyboardEvent): void => {
     const mod = isMac ? event.metaKey : event.ctrlKey
-    if (mod && !event.altKey && (event.key === 'f' || event.key === 'F' || event.key === 'g')) {
+    if ((mod && !event.altKey && /^[fFgG]$/.test(event.key)) || event.key === 'F3') {
       this.suspended = true
       this.clear()
     } else if (!MODIFIERS.has(event.key)) this.resume()
@@ -208,7 +212,13 @@ class BlockWindow {
 
   private readonly onResize = (): void => {
     const width = this.view.dom.clientWidth
-    if (width === this.width) return
+    if (width === this.width) {
+      // Only the height changed: an image above the screen that loaded, a line that wrapped.
+      // The browser's anchoring is off in the editor, so the first block on screen is kept in place here.
+      this.keepAnchor()
+      this.noteAnchor()
+      return
+    }
     this.width = width
     // Every hidden block's height depends on the width: lay them all out and measure again.
     if (this.shown) this.clear()

@@ -245,6 +245,36 @@ describe('a long document', () => {
     await stays(PARAGRAPHS - 97)
   })
 
+  it('keeps the screen right when many blocks come or go right next to it', async () => {
+    const { page, writer } = await openLong('long-next-to')
+    await poll(() => laidOut(page)).toBeLessThan(200)
+    await page.evaluate(() => scrollTo(0, document.documentElement.scrollHeight / 2))
+    await poll(() => onScreen(page)).toEqual({ middle: expect.any(Number) as unknown as number, covered: true })
+    const { middle } = await onScreen(page)
+    expect(Number.isInteger(middle)).toBe(true)
+    const top = (index: number) =>
+      page.evaluate((index) => {
+        const element = [...document.querySelectorAll('.collab-editor__prosemirror > p')].find((p) => p.textContent?.startsWith(`${index} `))
+        return element && element.getClientRects().length > 0 ? Math.round(element.getBoundingClientRect().top) : null
+      }, index)
+    const was = await top(middle)
+    expect(was).not.toBe(null)
+    // 100 paragraphs pasted a few blocks above the screen, among those laid out around it.
+    writer.doc.transact(() => {
+      const fragment = new Y.Doc().getXmlFragment(FRAGMENT_NAME)
+      prosemirrorJSONToYXmlFragment(schema, { type: 'doc', content: paragraphs(0, 100, 'pasted ') }, fragment)
+      writer.fragment.insert(middle - 12, fragment.toArray().map((element) => (element as Y.XmlElement).clone()))
+    })
+    await page.waitForFunction((n) => window.collabEditor.view.state.doc.childCount === n, PARAGRAPHS + 100)
+    await poll(() => onScreen(page)).toEqual({ middle, covered: true })
+    await poll(async () => Math.abs((await top(middle))! - was!)).toBeLessThanOrEqual(2)
+    // 300 paragraphs out from just below the screen's middle: those after them move up onto the screen, laid out.
+    writer.fragment.delete(middle + 100 + 3, 300)
+    await page.waitForFunction((n) => window.collabEditor.view.state.doc.childCount === n, PARAGRAPHS - 200)
+    await poll(() => onScreen(page)).toEqual({ middle, covered: true })
+    expect(await top(middle + 303)).not.toBe(null)
+  })
+
   it('takes blocks added and removed at the caret, and once idle keeps the page\'s height', async () => {
     const { page, writer } = await openLong('long-enter')
     await poll(() => laidOut(page)).toBeLessThan(200)
